@@ -1,0 +1,1 @@
+"""Settings, logging, errors and database plumbing shared by every layer (no Qt)."""

@@ -1,0 +1,54 @@
+"""Logging to the console and a rotating file, with the seed system's emoji prefixes.
+
+Operators grep these prefixes: 🚀 start-up, 🔧 configuration and maintenance, ✅ success,
+⚠️ warning, ❌ error, 🔄 sync. Messages carry them at the start, as the seed system writes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+from pathlib import Path
+
+from iamedic_desktop.core.settings import Settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LOG_FILE_NAME = "iamedic.log"
+
+_HANDLER_MARK = "_iamedic_handler"
+
+
+def setup_logging(settings: Settings, *, console: bool = True) -> Path:
+    """Install the console and rotating-file handlers once; returns the log file's path.
+
+    Calling it again (another settings object in tests) replaces the handlers it installed.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _HANDLER_MARK, False):
+            root.removeHandler(handler)
+            handler.close()
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    log_file = settings.log_dir / LOG_FILE_NAME
+    formatter = logging.Formatter(LOG_FORMAT)
+    file_handler = logging.handlers.RotatingFileHandler(
+        log_file,
+        maxBytes=settings.log_max_bytes,
+        backupCount=settings.log_backups,
+        encoding="utf-8",
+    )
+    file_handler.setFormatter(formatter)
+    handlers: list[logging.Handler] = [file_handler]
+    if console:
+        stream = logging.StreamHandler(sys.stderr)
+        stream.setFormatter(formatter)
+        handlers.append(stream)
+    for handler in handlers:
+        setattr(handler, _HANDLER_MARK, True)
+        root.addHandler(handler)
+    root.setLevel(settings.log_level)
+    # Third-party chatter stays out of the operator's log unless asked for.
+    for noisy in ("alembic.runtime.migration", "sqlalchemy.engine", "httpx", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return log_file

@@ -1,0 +1,130 @@
+"""The one settings source: defaults < settings file < .env < IAMEDIC_* environment variables.
+
+Secrets never live here: the central database password comes from the OS keyring
+(``auth/secrets.py``), window geometry from QSettings.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from platformdirs import user_cache_dir, user_config_dir, user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP_NAME = "iamedic"
+
+
+def default_settings_file() -> Path:
+    """Where the settings file lives unless ``IAMEDIC_SETTINGS_FILE`` names another."""
+    override = os.environ.get("IAMEDIC_SETTINGS_FILE")
+    if override:
+        return Path(override).expanduser()
+    return Path(user_config_dir(APP_NAME)) / "settings.toml"
+
+
+class Settings(BaseSettings):
+    """Typed settings of the workstation; read once per process by ``get_settings()``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IAMEDIC_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(
+        default_factory=lambda: Path(user_data_dir(APP_NAME)),
+        description="Local store, media files and logs.",
+    )
+    cache_dir: Path = Field(
+        default_factory=lambda: Path(user_cache_dir(APP_NAME)),
+        description="Thumbnails and decoded-frame caches; safe to delete.",
+    )
+    central_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the central PostgreSQL, without its password.",
+    )
+    central_keyring_service: str = Field(
+        default="iamedic-central-db",
+        description="Keyring service under which the central database password is stored.",
+    )
+    log_level: str = "INFO"
+    log_max_bytes: int = Field(default=5 * 1024 * 1024, ge=64 * 1024)
+    log_backups: int = Field(default=5, ge=1, le=50)
+    local_user_email: str = Field(
+        default="local@iamedic.invalid",
+        description="E-mail of the single user of a store never connected to a central database.",
+    )
+    local_user_name: str = "Local clinician"
+
+    @field_validator("data_dir", "cache_dir", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @field_validator("log_level", mode="after")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        upper = value.upper()
+        if upper not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError(f"unknown log level {value!r}")
+        return upper
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: explicit arguments, then the environment, then .env, then the
+        # settings file; the field defaults come last.
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=default_settings_file())
+        return (init_settings, env_settings, dotenv_settings, toml)
+
+    @property
+    def local_db_path(self) -> Path:
+        """The embedded SQLite store."""
+        return self.data_dir / "iamedic.sqlite3"
+
+    @property
+    def local_db_url(self) -> str:
+        """SQLAlchemy URL of the embedded store."""
+        return f"sqlite:///{self.local_db_path}"
+
+    @property
+    def media_dir(self) -> Path:
+        """The local media store: one file per ``file_path`` key."""
+        return self.data_dir / "media"
+
+    @property
+    def log_dir(self) -> Path:
+        """The rotating log files."""
+        return self.data_dir / "logs"
+
+    def ensure_dirs(self) -> None:
+        """Create the data, media, log and cache directories."""
+        for path in (self.data_dir, self.media_dir, self.log_dir, self.cache_dir):
+            path.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read on first use."""
+    return Settings()
+
+
+def reset_settings_cache(**_: Any) -> None:
+    """Forget the cached settings (tests and the settings dialog re-read them)."""
+    get_settings.cache_clear()

@@ -1,0 +1,48 @@
+"""SQLAlchemy 2 typed models: the ten central tables and the local sync bookkeeping."""
+
+from __future__ import annotations
+
+from iamedic_desktop.models.base import Base, LocalBase
+from iamedic_desktop.models.central import (
+    BB_CLASSES,
+    DoctorProfile,
+    DoctorStatus,
+    Frame,
+    Media,
+    MediaType,
+    PictureBBAnnotation,
+    PictureBBPrediction,
+    PictureClassificationAnnotation,
+    PictureClassificationPrediction,
+    Role,
+    Study,
+    UploadStatus,
+    User,
+    UserRole,
+)
+from iamedic_desktop.models.local import LocalIdentity, OutboxEntry
+
+CENTRAL_TABLES: tuple[str, ...] = tuple(Base.metadata.tables)
+
+__all__ = [
+    "BB_CLASSES",
+    "CENTRAL_TABLES",
+    "Base",
+    "DoctorProfile",
+    "DoctorStatus",
+    "Frame",
+    "LocalBase",
+    "LocalIdentity",
+    "Media",
+    "MediaType",
+    "OutboxEntry",
+    "PictureBBAnnotation",
+    "PictureBBPrediction",
+    "PictureClassificationAnnotation",
+    "PictureClassificationPrediction",
+    "Role",
+    "Study",
+    "UploadStatus",
+    "User",
+    "UserRole",
+]

@@ -1,0 +1,1 @@
+"""Validated DTOs that cross layer boundaries; never ORM objects."""

@@ -1,0 +1,1 @@
+"""Business rules, permission and ownership checks; every call acts as a user."""

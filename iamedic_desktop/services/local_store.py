@@ -1,0 +1,45 @@
+"""Opening the embedded store: directories, migrations, change tracking, the acting user."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from iamedic_desktop.core.database import create_local_engine
+from iamedic_desktop.core.migrate import upgrade_local
+from iamedic_desktop.core.settings import Settings
+from iamedic_desktop.schemas.actor import Actor
+from iamedic_desktop.services.local_mode import ensure_local_user
+from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory, make_session_factory
+from iamedic_desktop.sync.outbox import track_local_changes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LocalStore:
+    """The embedded store, ready for services: its engine, unit-of-work factory and actor."""
+
+    settings: Settings
+    engine: Engine
+    uow: UnitOfWorkFactory
+    actor: Actor
+
+    def close(self) -> None:
+        """Release the store's connections."""
+        self.engine.dispose()
+
+
+def open_local_store(settings: Settings) -> LocalStore:
+    """Create or upgrade the store in ``settings.data_dir`` and return it with its actor."""
+    settings.ensure_dirs()
+    engine = create_local_engine(settings.local_db_path)
+    upgrade_local(engine)
+    session_factory = make_session_factory(engine)
+    track_local_changes(session_factory)
+    uow = UnitOfWorkFactory(engine, session_factory)
+    actor = ensure_local_user(uow, settings)
+    log.info("✅ Local store ready at %s", settings.local_db_path)
+    return LocalStore(settings=settings, engine=engine, uow=uow, actor=actor)

@@ -1,0 +1,1 @@
+"""The sync engine between the embedded store and the central database."""

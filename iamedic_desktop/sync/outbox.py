@@ -1,0 +1,46 @@
+"""Records every local change of a central-table row in ``sync_outbox``, in the same flush.
+
+Because the entry is written in the transaction that changes the row, a crash can never leave a
+change without its outbox entry, nor an entry for a change that was rolled back.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, sessionmaker
+
+from iamedic_desktop.models.base import Base
+from iamedic_desktop.models.local import OutboxEntry
+
+
+def _record(session: Session, _context: Any, _instances: Any) -> None:
+    entries: list[OutboxEntry] = []
+    for obj in session.new:
+        if isinstance(obj, Base):
+            if getattr(obj, "id", None) is None:
+                obj.id = uuid.uuid4()  # type: ignore[attr-defined]
+            entries.append(_entry(obj, "insert"))
+    for obj in session.dirty:
+        if isinstance(obj, Base) and session.is_modified(obj, include_collections=False):
+            entries.append(_entry(obj, "update"))
+    for obj in session.deleted:
+        if isinstance(obj, Base):
+            entries.append(_entry(obj, "delete"))
+    session.add_all(entries)
+
+
+def _entry(obj: Base, operation: str) -> OutboxEntry:
+    return OutboxEntry(
+        table_name=obj.__tablename__,
+        row_id=obj.id,  # type: ignore[attr-defined]
+        operation=operation,
+    )
+
+
+def track_local_changes(session_factory: sessionmaker[Session]) -> None:
+    """Make every session of ``session_factory`` record its central-row changes."""
+    if not event.contains(session_factory, "before_flush", _record):
+        event.listen(session_factory, "before_flush", _record)
