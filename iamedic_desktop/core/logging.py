@@ -49,6 +49,6 @@ def setup_logging(settings: Settings, *, console: bool = True) -> Path:
         root.addHandler(handler)
     root.setLevel(settings.log_level)
     # Third-party chatter stays out of the operator's log unless asked for.
-    for noisy in ("alembic.runtime.migration", "sqlalchemy.engine", "httpx", "urllib3"):
+    for noisy in ("alembic", "sqlalchemy.engine", "httpx", "urllib3"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     return log_file
