@@ -32,7 +32,8 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.session.rollback()
+        # close() rolls back whatever was not committed; unlike rollback() it does not expire
+        # what was loaded, so a read-only unit of work can build its DTOs after the block.
         self.session.close()
 
     def commit(self) -> None:
