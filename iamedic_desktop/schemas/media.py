@@ -1,0 +1,62 @@
+"""DTOs of media rows and of frames (stills taken from a video)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from pydantic import BaseModel, ConfigDict
+
+from iamedic_desktop.models.central import MediaType, UploadStatus
+
+
+class MediaDTO(BaseModel):
+    """A media row: an imported image or video, or a still (``media_type`` frame)."""
+
+    model_config = ConfigDict(frozen=True, from_attributes=True)
+
+    id: uuid.UUID
+    study_id: uuid.UUID
+    filename: str
+    file_path: str
+    file_size: int
+    mime_type: str
+    media_type: MediaType
+    upload_status: UploadStatus
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class FrameDTO(BaseModel):
+    """A still taken from a video: the frames row with its still's media row."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: uuid.UUID
+    video_media_id: uuid.UUID
+    frame_media_id: uuid.UUID
+    timestamp_seconds: float
+    frame_number: int
+    width: int
+    height: int
+    is_active: bool
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    still: MediaDTO
+
+
+class FrameRecordResult(BaseModel):
+    """What ``record_frame`` did: created a still, found one, or reactivated a deleted one.
+
+    When ``created`` is false the caller's new file is not referenced by any row and may be
+    discarded. ``cleared_annotations`` counts the labels and boxes removed on reactivation.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    frame: FrameDTO
+    created: bool
+    reactivated: bool
+    cleared_annotations: int
+    message: str

@@ -1,0 +1,193 @@
+"""Studies: a doctor creates, renames, lists, deletes (softly) and restores their own studies.
+
+A study is named by ``study_ref``: its id (UUID text) or its alias among the actor's studies.
+Aliases are unique per doctor including soft-deleted studies (the central constraint
+``unique_doctor_study_alias`` covers them), so a taken alias is explained, never a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from iamedic_desktop.core.errors import ConflictError
+from iamedic_desktop.models import Media, Study
+from iamedic_desktop.schemas.actor import Actor
+from iamedic_desktop.schemas.common import Page
+from iamedic_desktop.schemas.studies import StudyDTO
+from iamedic_desktop.services.permissions import find_study_for_actor, require_doctor_role
+from iamedic_desktop.services.transactions import commit_or_conflict
+from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
+from iamedic_desktop.services.validation import check_paging, clean_alias, like_pattern
+
+log = logging.getLogger(__name__)
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def _media_counts(session: Session, study_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, int]:
+    ids = list(study_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Media.study_id, func.count(Media.id))
+        .where(Media.study_id.in_(ids), Media.is_active.is_(True))
+        .group_by(Media.study_id)
+    )
+    return {study_id: count for study_id, count in rows}
+
+
+def _alias_holder(session: Session, doctor_id: uuid.UUID, alias: str) -> Study | None:
+    return session.scalars(
+        select(Study).where(Study.doctor_id == doctor_id, Study.alias == alias)
+    ).one_or_none()
+
+
+def _listing(doctor_id: uuid.UUID, search: str | None, include_deleted: bool) -> Select[Study]:
+    query = select(Study).where(Study.doctor_id == doctor_id)
+    if not include_deleted:
+        query = query.where(Study.is_active.is_(True))
+    if search:
+        query = query.where(Study.alias.ilike(like_pattern(search), escape="\\"))
+    return query
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _dto(session: Session, study: Study) -> StudyDTO:
+    count = _media_counts(session, [study.id]).get(study.id, 0)
+    return _dto_with_count(study, count)
+
+
+def _dto_with_count(study: Study, media_count: int) -> StudyDTO:
+    return StudyDTO(
+        id=study.id,
+        doctor_id=study.doctor_id,
+        alias=study.alias,
+        is_active=study.is_active,
+        created_at=study.created_at,
+        updated_at=study.updated_at,
+        media_count=media_count,
+    )
+
+
+def _require_alias_free(session: Session, doctor_id: uuid.UUID, alias: str) -> None:
+    holder = _alias_holder(session, doctor_id, alias)
+    if holder is None:
+        return
+    if holder.is_active:
+        raise ConflictError(f"You already have a study named '{alias}'; choose another alias.")
+    raise ConflictError(
+        f"The alias '{alias}' is used by a deleted study; choose another alias or restore "
+        "that study"
+    )
+
+
+def _taken_message(alias: str) -> str:
+    return f"The alias '{alias}' is already used by one of your studies; choose another alias."
+
+
+# --- services ---------------------------------------------------------------------------------
+
+
+def create_study(uow_factory: UnitOfWorkFactory, actor: Actor, alias: str) -> StudyDTO:
+    """Create an empty study named ``alias`` for the acting doctor."""
+    clean = clean_alias(alias)
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        _require_alias_free(session, actor.user_id, clean)
+        study = Study(id=uuid.uuid4(), doctor_id=actor.user_id, alias=clean, is_active=True)
+        session.add(study)
+        commit_or_conflict(uow, _taken_message(clean))
+        dto = _dto_with_count(study, 0)
+        log.info("✅ Study '%s' created (%s)", clean, dto.id)
+    return dto
+
+
+def rename_study(
+    uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str, new_alias: str
+) -> StudyDTO:
+    """Give one of the actor's active studies a new alias."""
+    clean = clean_alias(new_alias)
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        study = find_study_for_actor(session, actor, study_ref)
+        if study.alias == clean:
+            return _dto(session, study)
+        _require_alias_free(session, actor.user_id, clean)
+        old = study.alias
+        study.alias = clean
+        commit_or_conflict(uow, _taken_message(clean))
+        dto = _dto(session, study)
+        log.info("✅ Study '%s' renamed to '%s' (%s)", old, clean, dto.id)
+    return dto
+
+
+def get_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> StudyDTO:
+    """One of the actor's active studies, by id or alias."""
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        return _dto(session, find_study_for_actor(session, actor, study_ref))
+
+
+def list_studies(
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    *,
+    search: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+    include_deleted: bool = False,
+) -> Page[StudyDTO]:
+    """The actor's studies, newest first, optionally filtered by alias (case-insensitive)."""
+    check_paging(offset, limit)
+    term = search.strip() if search else None
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        query = _listing(actor.user_id, term, include_deleted)
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        studies = list(
+            session.scalars(
+                query.order_by(Study.created_at.desc(), Study.id.desc()).offset(offset).limit(limit)
+            )
+        )
+        counts = _media_counts(session, (s.id for s in studies))
+        items = [_dto_with_count(s, counts.get(s.id, 0)) for s in studies]
+    return Page[StudyDTO](items=items, total=total, offset=offset, limit=limit)
+
+
+def delete_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> StudyDTO:
+    """Soft-delete one of the actor's studies; its media stay as they are."""
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        study = find_study_for_actor(session, actor, study_ref)
+        study.is_active = False
+        commit_or_conflict(uow, f"The study '{study.alias}' could not be deleted.")
+        dto = _dto(session, study)
+        log.info("✅ Study '%s' deleted (soft) (%s)", dto.alias, dto.id)
+    return dto
+
+
+def restore_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> StudyDTO:
+    """Bring back one of the actor's soft-deleted studies (restoring an active one is a no-op)."""
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        study = find_study_for_actor(session, actor, study_ref, include_deleted=True)
+        if study.is_active:
+            return _dto(session, study)
+        study.is_active = True
+        commit_or_conflict(uow, f"The study '{study.alias}' could not be restored.")
+        dto = _dto(session, study)
+        log.info("✅ Study '%s' restored (%s)", dto.alias, dto.id)
+    return dto
