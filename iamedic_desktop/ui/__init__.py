@@ -1,1 +1,1 @@
-"""ui layer."""
+"""The PySide6 window; the only layer that imports Qt. It does no I/O on the UI thread."""

@@ -1,0 +1,121 @@
+"""``iamedic db ...`` (the embedded store) and ``iamedic central ...`` (the central database)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from typing import TYPE_CHECKING, Any
+
+from iamedic_desktop.cli.output import as_jsonable, print_fields, print_json
+from iamedic_desktop.cli.stores import central_engine, local_store
+
+if TYPE_CHECKING:
+    from iamedic_desktop.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_LABELS = {
+    "path": "Store",
+    "exists": "Exists",
+    "current": "Revision",
+    "head": "Latest revision",
+    "workstation_current": "Workstation revision",
+    "workstation_head": "Workstation latest revision",
+    "web_revision": "Web revision",
+    "central_tables_present": "Central tables present",
+    "url": "Database",
+    "is_current": "Up to date",
+}
+
+
+def add_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Register the ``db`` and ``central`` command groups."""
+    db = commands.add_parser(
+        "db", help="the embedded store", description="Create, upgrade and inspect the store."
+    )
+    db_commands = db.add_subparsers(dest="db_command", metavar="COMMAND", required=True)
+    db_commands.add_parser(
+        "upgrade", parents=[common], help="create or upgrade the store to the latest revision"
+    ).set_defaults(handler=db_upgrade)
+    db_commands.add_parser(
+        "status", parents=[common], help="the store's revision, without changing anything"
+    ).set_defaults(handler=db_status)
+
+    central = commands.add_parser(
+        "central",
+        help="the central PostgreSQL database",
+        description="The workstation's objects in the central database (IAMEDIC_CENTRAL_URL; "
+        "the password comes from the keyring).",
+    )
+    central_commands = central.add_subparsers(
+        dest="central_command", metavar="COMMAND", required=True
+    )
+    central_commands.add_parser(
+        "upgrade",
+        parents=[common],
+        help="install or upgrade the workstation schema (and the central tables on an empty "
+        "database)",
+    ).set_defaults(handler=central_upgrade)
+    central_commands.add_parser(
+        "status", parents=[common], help="revisions of the workstation schema and the web's"
+    ).set_defaults(handler=central_status)
+
+
+def _report(args: argparse.Namespace, fields: dict[str, Any]) -> int:
+    if args.json:
+        print_json(fields)
+    else:
+        print_fields([(_LABELS.get(key, key), value) for key, value in fields.items()])
+    return 0
+
+
+def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Open the store, which runs its migrations, and report where it stands."""
+    from iamedic_desktop.core.migrate import local_status
+
+    with local_store(settings) as store:
+        status = local_status(store.engine)
+    return _report(args, {"path": str(settings.local_db_path), **as_jsonable(status)})
+
+
+def db_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Report the store's revision; a store that does not exist yet is not created."""
+    from iamedic_desktop.core.database import create_local_engine
+    from iamedic_desktop.core.migrate import local_status
+
+    path = settings.local_db_path
+    # An in-memory engine stands in for a missing store: no revision, the same head.
+    engine = create_local_engine(path if path.exists() else ":memory:")
+    try:
+        status = local_status(engine)
+    finally:
+        engine.dispose()
+    fields = {"path": str(path), "exists": path.exists(), **as_jsonable(status)}
+    return _report(args, fields)
+
+
+def central_upgrade(args: argparse.Namespace, settings: Settings) -> int:
+    """Bring the central database's workstation schema to the latest revision."""
+    from iamedic_desktop.auth.secrets import redacted
+    from iamedic_desktop.core.migrate import central_status as read_status
+    from iamedic_desktop.core.migrate import upgrade_central
+
+    with central_engine(settings) as engine:
+        log.info("🔧 Upgrading the central database at %s", redacted(str(settings.central_url)))
+        upgrade_central(engine)
+        status = read_status(engine)
+    log.info("✅ Central database upgraded")
+    return _report(args, {"url": redacted(str(settings.central_url)), **as_jsonable(status)})
+
+
+def central_status(args: argparse.Namespace, settings: Settings) -> int:
+    """Report the central database's revisions without changing it."""
+    from iamedic_desktop.auth.secrets import redacted
+    from iamedic_desktop.core.migrate import central_status as read_status
+
+    with central_engine(settings) as engine:
+        status = read_status(engine)
+    return _report(args, {"url": redacted(str(settings.central_url)), **as_jsonable(status)})

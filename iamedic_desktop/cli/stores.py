@@ -1,0 +1,39 @@
+"""The stores a command works on, opened for the command and closed after it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from iamedic_desktop.core.settings import Settings
+    from iamedic_desktop.services.local_store import LocalStore
+
+
+@contextmanager
+def local_store(settings: Settings) -> Iterator[LocalStore]:
+    """The embedded store, created or upgraded, with its local user as the actor."""
+    from iamedic_desktop.services.local_store import open_local_store
+
+    store = open_local_store(settings)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def central_engine(settings: Settings) -> Iterator[Engine]:
+    """An engine on the configured central database, with its password from the keyring."""
+    from iamedic_desktop.auth.secrets import central_url
+    from iamedic_desktop.core.database import create_engine_for_url
+
+    # Connection errors surface from core.migrate as CentralDatabaseError, password blanked.
+    engine = create_engine_for_url(central_url(settings))
+    try:
+        yield engine
+    finally:
+        engine.dispose()

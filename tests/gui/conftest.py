@@ -1,0 +1,61 @@
+"""GUI tests: offscreen Qt, QSettings in the test's folder, no operation left running."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+if TYPE_CHECKING:
+    from iamedic_desktop.core.settings import Settings
+    from iamedic_desktop.ui.main_window import MainWindow
+
+# Before pytest-qt creates the QApplication; an explicit choice (xcb to watch) is kept.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def isolated_qsettings(tmp_path: Path) -> Iterator[Path]:
+    """Window geometry and view state go to the test's own folder, never the user's."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path / "qsettings"
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(folder / "user"))
+        QSettings.setPath(fmt, QSettings.Scope.SystemScope, str(folder / "system"))
+    yield folder
+
+
+@pytest.fixture(autouse=True)
+def no_operation_left_running() -> Iterator[None]:
+    """A test that leaves background work running (or undelivered) fails."""
+    yield
+    from iamedic_desktop.ui.operations import live_runners
+
+    busy = [runner for runner in live_runners() if not runner.is_idle()]
+    assert not busy, f"{len(busy)} operation runner(s) still busy after the test"
+
+
+@pytest.fixture
+def main_window_factory(qtbot: QtBot) -> Iterator[Callable[[Settings], MainWindow]]:
+    """Makes main windows that live until the test ends and are then closed by qtbot.
+
+    Holding them here matters: a window the garbage collector takes is destroyed without
+    its closeEvent, so its background work would not be shut down first.
+    """
+    from iamedic_desktop.ui.main_window import MainWindow
+
+    windows: list[MainWindow] = []
+
+    def make(settings: Settings) -> MainWindow:
+        window = MainWindow(settings)
+        qtbot.addWidget(window)
+        windows.append(window)
+        return window
+
+    yield make
+    windows.clear()

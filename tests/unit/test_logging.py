@@ -1,0 +1,69 @@
+"""The log file rotates, keeps emoji intact, and the CLI's console shows warnings only."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from iamedic_desktop.app import configure_logging
+from iamedic_desktop.core.logging import LOG_FILE_NAME, setup_logging
+from iamedic_desktop.core.settings import Settings
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logger() -> Iterator[None]:
+    """Handlers installed by a test are closed and removed; the root level comes back."""
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
+
+
+def test_the_file_rotates_and_keeps_the_configured_backups() -> None:
+    settings = Settings(log_max_bytes=64 * 1024, log_backups=2)
+    log_file = setup_logging(settings, console=False)
+    log = logging.getLogger("iamedic_desktop.test")
+
+    line = "🔄 sync pushed a row " + "x" * 200
+    for _ in range(1_500):  # about 5 files' worth
+        log.info(line)
+
+    assert log_file == settings.log_dir / LOG_FILE_NAME
+    names = sorted(p.name for p in settings.log_dir.iterdir())
+    assert names == [LOG_FILE_NAME, f"{LOG_FILE_NAME}.1", f"{LOG_FILE_NAME}.2"]
+    for path in settings.log_dir.iterdir():
+        assert path.stat().st_size <= 64 * 1024
+
+
+def test_emoji_prefixes_are_written_as_utf8() -> None:
+    settings = Settings()
+    log_file = setup_logging(settings, console=False)
+    logging.getLogger("iamedic_desktop.test").warning("⚠️ Étude « NT 12w » 🚀 ✅ ❌")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+    text = log_file.read_bytes().decode("utf-8")  # strict: fails on anything not UTF-8
+    assert "WARNING iamedic_desktop.test: ⚠️ Étude « NT 12w » 🚀 ✅ ❌" in text
+
+
+def test_the_cli_console_shows_warnings_only(capsys: pytest.CaptureFixture[str]) -> None:
+    settings = Settings()
+    log_file = configure_logging(settings, console_level=logging.WARNING)
+    log = logging.getLogger("iamedic_desktop.test")
+
+    log.info("🔧 routine detail")
+    log.warning("⚠️ something to see")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+    captured = capsys.readouterr()
+    assert "something to see" in captured.err
+    assert "routine detail" not in captured.err
+    assert captured.out == ""  # stdout stays for tables and JSON
+    assert "routine detail" in log_file.read_text(encoding="utf-8")
