@@ -63,11 +63,11 @@ def test_file_path_is_a_bare_uuid4() -> None:
 @pytest.mark.parametrize(
     "bad",
     [
-        "media/" + str(uuid.uuid4()),
-        str(uuid.uuid4()) + ".mp4",
-        str(uuid.uuid4()).upper(),
-        uuid.uuid4().hex,
-        str(uuid.uuid1()),
+        "media/0b6f3f4e-9a55-4c52-8f6e-0d1c2b3a4f5e",
+        "0b6f3f4e-9a55-4c52-8f6e-0d1c2b3a4f5e.mp4",
+        "0B6F3F4E-9A55-4C52-8F6E-0D1C2B3A4F5E",
+        "0b6f3f4e9a554c528f6e0d1c2b3a4f5e",
+        "b209a3d0-e97a-11f1-a6c0-02fc00000001",  # a uuid1
         "",
         None,
     ],
