@@ -20,7 +20,7 @@ from iamedic_desktop.models.central import (
     User,
     UserRole,
 )
-from iamedic_desktop.models.local import LocalIdentity, OutboxEntry
+from iamedic_desktop.models.local import LocalIdentity, MediaFile, OutboxEntry
 
 CENTRAL_TABLES: tuple[str, ...] = tuple(Base.metadata.tables)
 
@@ -34,6 +34,7 @@ __all__ = [
     "LocalBase",
     "LocalIdentity",
     "Media",
+    "MediaFile",
     "MediaType",
     "OutboxEntry",
     "PictureBBAnnotation",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import Integer, String, Uuid
+from sqlalchemy import BigInteger, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iamedic_desktop.models.base import LocalBase, UTCDateTime, utcnow
@@ -37,3 +37,23 @@ class OutboxEntry(LocalBase):
     row_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     operation: Mapped[str] = mapped_column(String(8), nullable=False)
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class MediaFile(LocalBase):
+    """What the workstation knows of a stored file beyond the central row.
+
+    ``source_sha256`` is the hash of the file as imported (before a DICOM conversion or a
+    transcode), so importing the same file twice into a study is recognised; ``probe_json``
+    keeps the probe (duration, fps, frame count, size, codec, rotation) so views need not
+    probe again; ``dicom_json`` keeps the de-identified DICOM header of a converted file.
+    """
+
+    __tablename__ = "media_files"
+
+    file_path: Mapped[str] = mapped_column(String(36), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    source_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    probe_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    dicom_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

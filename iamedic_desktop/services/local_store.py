@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 from iamedic_desktop.core.database import create_local_engine
 from iamedic_desktop.core.migrate import upgrade_local
 from iamedic_desktop.core.settings import Settings
+from iamedic_desktop.media.storage import MediaStore
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.services.local_mode import ensure_local_user
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory, make_session_factory
@@ -26,6 +27,7 @@ class LocalStore:
     engine: Engine
     uow: UnitOfWorkFactory
     actor: Actor
+    media: MediaStore
 
     def close(self) -> None:
         """Release the store's connections."""
@@ -42,4 +44,6 @@ def open_local_store(settings: Settings) -> LocalStore:
     uow = UnitOfWorkFactory(engine, session_factory)
     actor = ensure_local_user(uow, settings)
     log.info("✅ Local store ready at %s", settings.local_db_path)
-    return LocalStore(settings=settings, engine=engine, uow=uow, actor=actor)
+    return LocalStore(
+        settings=settings, engine=engine, uow=uow, actor=actor, media=MediaStore(settings.media_dir)
+    )
