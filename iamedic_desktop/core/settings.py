@@ -65,6 +65,21 @@ class Settings(BaseSettings):
         description="E-mail of the single user of a store never connected to a central database.",
     )
     local_user_name: str = "Local clinician"
+    probe_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Time limit for inspecting one untrusted file in a child process.",
+    )
+    frame_cache_mb: int = Field(
+        default=512,
+        ge=16,
+        description="Memory for decoded frames around the playhead, per open video.",
+    )
+    readahead_frames: int = Field(
+        default=24,
+        ge=0,
+        description="Frames decoded ahead of the playhead in a worker.",
+    )
 
     @field_validator("data_dir", "cache_dir", mode="after")
     @classmethod
