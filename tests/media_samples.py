@@ -36,7 +36,7 @@ class VideoSpec:
 VIDEO_SPECS: dict[str, VideoSpec] = {
     spec.name: spec
     for spec in (
-        VideoSpec("h264_mp4"),
+        VideoSpec("h264_mp4", extra=("-bf", "0")),
         VideoSpec("h264_bframes_mp4", extra=("-bf", "3")),
         VideoSpec(
             "vp9_webm", container="webm", codec="libvpx-vp9", extra=("-deadline", "realtime")

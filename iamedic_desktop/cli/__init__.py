@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from iamedic_desktop import __version__
-from iamedic_desktop.cli import db, studies, users
+from iamedic_desktop.cli import db, frames, media, studies, users
 from iamedic_desktop.core.errors import IamedicError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -38,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parsers(commands, common)
     users.add_parsers(commands, common)
     studies.add_parsers(commands, common)
+    media.add_parsers(commands, common)
+    frames.add_parsers(commands, common)
     return parser
 
 

@@ -54,11 +54,13 @@ class MediaStore:
 
     def path(self, key: str) -> Path:
         """Where the file of ``key`` lives (it may not exist)."""
+        # uuid.UUID(key, version=4) would set the version rather than check it: compare the
+        # canonical spelling instead, which also rules out separators and padding.
         try:
-            uuid.UUID(key, version=4)
+            parsed = uuid.UUID(key)
         except (ValueError, AttributeError, TypeError) as exc:
             raise InvalidInputError(f"{key!r} is not a media storage key.") from exc
-        if "/" in key or "\\" in key or key != key.strip():
+        if parsed.version != 4 or str(parsed) != key:
             raise InvalidInputError(f"{key!r} is not a media storage key.")
         return self.root / key
 

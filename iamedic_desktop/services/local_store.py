@@ -13,6 +13,7 @@ from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.media.storage import MediaStore
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.services.local_mode import ensure_local_user
+from iamedic_desktop.services.maintenance import run_startup_maintenance
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory, make_session_factory
 from iamedic_desktop.sync.outbox import track_local_changes
 
@@ -43,7 +44,7 @@ def open_local_store(settings: Settings) -> LocalStore:
     track_local_changes(session_factory)
     uow = UnitOfWorkFactory(engine, session_factory)
     actor = ensure_local_user(uow, settings)
+    media = MediaStore(settings.media_dir)
+    run_startup_maintenance(uow, media)
     log.info("✅ Local store ready at %s", settings.local_db_path)
-    return LocalStore(
-        settings=settings, engine=engine, uow=uow, actor=actor, media=MediaStore(settings.media_dir)
-    )
+    return LocalStore(settings=settings, engine=engine, uow=uow, actor=actor, media=media)

@@ -10,6 +10,7 @@ import re
 import uuid
 
 from iamedic_desktop.core.errors import InvalidInputError
+from iamedic_desktop.media.mime_types import ACCEPTED_IMAGE_MIME_TYPES, ACCEPTED_VIDEO_MIME_TYPES
 from iamedic_desktop.models.central import BB_CLASSES, MediaType, UploadStatus
 from iamedic_desktop.services.validation import check_number, clean_text
 
@@ -18,25 +19,6 @@ MODEL_VERSION_MAX_LENGTH = 255
 MIN_BOX_SIZE = 10.0
 # Float slack so a box drawn exactly to the image edge is not refused after scaling round-trips.
 _EDGE_TOLERANCE = 1e-6
-
-ACCEPTED_IMAGE_MIME_TYPES: frozenset[str] = frozenset(
-    f"image/{sub}" for sub in ("jpeg", "png", "gif", "bmp", "tiff", "webp")
-)
-ACCEPTED_VIDEO_MIME_TYPES: frozenset[str] = frozenset(
-    f"video/{sub}"
-    for sub in (
-        "mp4",
-        "mpeg",
-        "quicktime",
-        "x-msvideo",
-        "x-ms-wmv",
-        "webm",
-        "3gpp",
-        "x-flv",
-        "x-matroska",
-        "ogg",
-    )
-)
 
 # "<registered model name> - <version number>", e.g. "frame_classifier_224x224 - 3".
 _MODEL_VERSION = re.compile(r"\S(?:.*\S)? - [0-9]+")

@@ -1,0 +1,130 @@
+"""Start-up maintenance: leftovers of interrupted writes go, rows whose file is missing stay
+(marked failed, with their annotations), and nothing is touched while another process writes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from iamedic_desktop.core.settings import get_settings
+from iamedic_desktop.models import (
+    Media,
+    PictureBBAnnotation,
+    PictureClassificationAnnotation,
+    Study,
+    UploadStatus,
+    User,
+)
+from iamedic_desktop.schemas.media import MediaDTO
+from iamedic_desktop.services.imports import import_paths
+from iamedic_desktop.services.local_store import LocalStore, open_local_store
+from iamedic_desktop.services.maintenance import media_write_lock, run_startup_maintenance
+from iamedic_desktop.services.studies import create_study
+from tests.factories import make_box, make_media, make_usefulness, seeding
+from tests.media_samples import make_image
+
+
+@pytest.fixture
+def store() -> Iterator[LocalStore]:
+    opened = open_local_store(get_settings())
+    yield opened
+    opened.close()
+
+
+@dataclass(frozen=True)
+class Scene:
+    """What ``_scene`` left in the store."""
+
+    kept: MediaDTO
+    lost_id: uuid.UUID
+    partial: Path
+    orphan: str
+    stranger: Path
+
+
+def _scene(store: LocalStore, tmp_path: Path) -> Scene:
+    """One imported image, one annotated row whose file is gone, and leftovers on disk."""
+    study = create_study(store.uow, store.actor, "Maintenance")
+    kept = import_paths(
+        store.uow,
+        store.actor,
+        store.media,
+        study.alias,
+        [make_image(tmp_path, "kept.png")],
+        settings=store.settings,
+    ).imported[0]
+    with seeding(store.uow) as session:
+        row = make_media(session, session.get_one(Study, study.id), filename="lost.png")
+        make_usefulness(session, row)
+        make_box(session, row, bb_class="NT")
+        lost_id = row.id
+    partial = store.media.scratch_path(".mp4")
+    partial.write_bytes(b"half a video")
+    orphan = store.media.write_bytes(b"stored, never recorded")
+    stranger = store.media.root / "README.txt"  # not a storage key: not ours to judge
+    stranger.write_text("left by a person")
+    return Scene(kept, lost_id, partial, orphan.key, stranger)
+
+
+def test_leftovers_go_and_a_missing_file_marks_its_row_failed(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    scene = _scene(store, tmp_path)
+    report = run_startup_maintenance(store.uow, store.media)
+    assert report.files_checked
+    assert report.removed_partials == [scene.partial.name]
+    assert report.removed_orphans == [scene.orphan]
+    assert [m.id for m in report.missing] == [scene.lost_id]
+    assert report.missing[0].upload_status is UploadStatus.FAILED and report.newly_failed == 1
+    kept = scene.kept
+    assert store.media.keys() == sorted([kept.file_path, "README.txt"])
+    assert store.media.partial_files() == []
+    with store.uow() as uow:
+        lost = uow.session.get_one(Media, scene.lost_id)
+        assert (lost.upload_status, lost.is_active) == (UploadStatus.FAILED, True)
+        labels = uow.session.scalar(
+            select(func.count()).where(PictureClassificationAnnotation.media_id == lost.id)
+        )
+        boxes = uow.session.scalar(
+            select(func.count()).where(PictureBBAnnotation.media_id == lost.id)
+        )
+        assert (labels, boxes) == (1, 1)
+        assert uow.session.get_one(Media, kept.id).upload_status is UploadStatus.UPLOADED
+    again = run_startup_maintenance(store.uow, store.media)
+    assert (again.newly_failed, [m.id for m in again.missing]) == (0, [scene.lost_id])
+    assert again.removed_partials == again.removed_orphans == []
+
+
+def test_opening_the_store_runs_maintenance(store: LocalStore, tmp_path: Path) -> None:
+    scene = _scene(store, tmp_path)
+    store.close()
+    reopened = open_local_store(get_settings())
+    try:
+        assert reopened.media.partial_files() == []
+        assert not reopened.media.exists(str(scene.orphan))
+        with reopened.uow() as uow:
+            lost = uow.session.get_one(Media, scene.lost_id)
+            assert lost.upload_status is UploadStatus.FAILED
+            assert uow.session.scalar(select(func.count()).select_from(User)) == 1
+    finally:
+        reopened.close()
+
+
+def test_files_are_left_alone_while_another_writer_holds_the_lock(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    scene = _scene(store, tmp_path)
+    with media_write_lock(store.media):  # an import in progress elsewhere
+        busy = run_startup_maintenance(store.uow, store.media)
+        assert not busy.files_checked
+        assert busy.removed_partials == busy.removed_orphans == []
+        assert scene.partial.exists()
+        assert store.media.exists(str(scene.orphan))
+        assert busy.newly_failed == 1  # marking a missing file needs no lock
+    later = run_startup_maintenance(store.uow, store.media)
+    assert later.files_checked and later.removed_orphans == [scene.orphan]
