@@ -41,14 +41,17 @@ from iamedic_desktop.media.inspect_worker import Inspection, inspect_file, make_
 from iamedic_desktop.media.names import safe_display_name
 from iamedic_desktop.media.sandbox import IsolatedWorker
 from iamedic_desktop.media.storage import MediaStore, StoredFile, sha256_of
-from iamedic_desktop.models import Media, MediaFile, Study, UploadStatus
+from iamedic_desktop.models import Media, MediaFile, Study
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.imports import Duplicate, ImportReport, Refusal
 from iamedic_desktop.schemas.media import MediaDTO
 from iamedic_desktop.services.import_walk import collect_files
 from iamedic_desktop.services.maintenance import media_write_lock
-from iamedic_desktop.services.media_records import media_dto, require_file_unused
-from iamedic_desktop.services.media_rules import check_file_size, clean_filename, media_type_for
+from iamedic_desktop.services.media_records import (
+    build_media_row,
+    media_dto,
+    require_file_unused,
+)
 from iamedic_desktop.services.permissions import find_study_for_actor, require_doctor_role
 from iamedic_desktop.services.transactions import commit_or_conflict
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
@@ -201,9 +204,6 @@ def _record(
     source_sha256: str,
 ) -> MediaDTO | Media:
     """Write the media row and its media_files row in one transaction (or find a duplicate)."""
-    mime, kind = media_type_for(stored.mime_type)
-    name = clean_filename(stored.filename)
-    size = check_file_size(stored.file.size)
     with uow_factory() as uow:
         session = uow.session
         require_doctor_role(session, actor)
@@ -211,18 +211,14 @@ def _record(
         existing = _find_duplicate(session, study.id, source_sha256)
         if existing is not None:  # another import recorded the same content meanwhile
             return existing
-        require_file_unused(session, stored.file.key)
-        media = Media(
-            id=uuid.uuid4(),
-            study_id=study.id,
-            filename=name,
+        media = build_media_row(
+            study.id,
+            filename=stored.filename,
             file_path=stored.file.key,
-            file_size=size,
-            mime_type=mime,
-            media_type=kind,
-            upload_status=UploadStatus.UPLOADED,
-            is_active=True,
+            file_size=stored.file.size,
+            mime_type=stored.mime_type,
         )
+        require_file_unused(session, media.file_path)
         session.add(media)
         session.add(
             MediaFile(
@@ -234,7 +230,7 @@ def _record(
                 dicom_json=stored.dicom_json,
             )
         )
-        commit_or_conflict(uow, f"The media '{name}' could not be recorded.")
+        commit_or_conflict(uow, f"The media '{media.filename}' could not be recorded.")
         return media_dto(media)
 
 

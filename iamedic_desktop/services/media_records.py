@@ -6,6 +6,7 @@ deleting a still here also deactivates its frames row, so the two never disagree
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 
@@ -79,6 +80,34 @@ def require_file_unused(session: Session, file_path: str) -> None:
 # --- services ---------------------------------------------------------------------------------
 
 
+def build_media_row(
+    study_id: uuid.UUID,
+    *,
+    filename: str,
+    file_path: str,
+    file_size: int,
+    mime_type: str,
+    media_type: MediaType | str | None = None,
+    upload_status: UploadStatus | str = UploadStatus.UPLOADED,
+) -> Media:
+    """A validated, unsaved media row; the caller adds it in its own transaction.
+
+    ``media_type`` defaults to what the MIME type implies; when given it must agree.
+    """
+    mime, kind = media_type_for(mime_type, media_type)
+    return Media(
+        id=uuid.uuid4(),
+        study_id=study_id,
+        filename=clean_filename(filename),
+        file_path=check_file_path(file_path),
+        file_size=check_file_size(file_size),
+        mime_type=mime,
+        media_type=kind,
+        upload_status=check_upload_status(upload_status),
+        is_active=True,
+    )
+
+
 def create_media(
     uow_factory: UnitOfWorkFactory,
     actor: Actor,
@@ -91,35 +120,32 @@ def create_media(
     media_type: MediaType | str | None = None,
     upload_status: UploadStatus | str = UploadStatus.UPLOADED,
 ) -> MediaDTO:
-    """Record an imported image or video whose file is stored under ``file_path``.
-
-    ``media_type`` defaults to what the MIME type implies; when given it must agree.
-    """
-    name = clean_filename(filename)
-    key = check_file_path(file_path)
-    size = check_file_size(file_size)
-    mime, kind = media_type_for(mime_type, media_type)
-    status = check_upload_status(upload_status)
+    """Record an imported image or video whose file is stored under ``file_path``."""
+    make_row = functools.partial(
+        build_media_row,
+        filename=filename,
+        file_path=file_path,
+        file_size=file_size,
+        mime_type=mime_type,
+        media_type=media_type,
+        upload_status=upload_status,
+    )
+    make_row(uuid.uuid4())  # refuse bad input before touching the store
     with uow_factory() as uow:
         session = uow.session
         require_doctor_role(session, actor)
         study = find_study_for_actor(session, actor, study_ref)
-        require_file_unused(session, key)
-        media = Media(
-            id=uuid.uuid4(),
-            study_id=study.id,
-            filename=name,
-            file_path=key,
-            file_size=size,
-            mime_type=mime,
-            media_type=kind,
-            upload_status=status,
-            is_active=True,
-        )
+        media = make_row(study.id)
+        require_file_unused(session, media.file_path)
         session.add(media)
-        commit_or_conflict(uow, f"The media '{name}' could not be recorded.")
+        commit_or_conflict(uow, f"The media '{media.filename}' could not be recorded.")
         dto = media_dto(media)
-        log.info("✅ Media '%s' (%s) recorded in study '%s'", name, kind.value, study.alias)
+        log.info(
+            "✅ Media '%s' (%s) recorded in study '%s'",
+            media.filename,
+            media.media_type.value,
+            study.alias,
+        )
     return dto
 
 

@@ -21,6 +21,7 @@ from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.extraction import ExtractionResult
 from iamedic_desktop.schemas.media import FrameDTO, MediaDTO
 from iamedic_desktop.services.frames import record_frame
+from iamedic_desktop.services.maintenance import media_write_lock
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -103,24 +104,27 @@ class StillWriter:
 
     def save(self, frame_number: int, timestamp: float, pixels: RGBFrame) -> ExtractionResult:
         """Encode and store a new still, then record it; the file never outlives a failure."""
-        stored = self.media_store.write_bytes(encode_jpeg(pixels, self.quality))
-        height, width = pixels.shape[:2]
-        try:
-            recorded = record_frame(
-                self.uow_factory,
-                self.actor,
-                self.video.id,
-                timestamp_seconds=timestamp,
-                frame_number=frame_number,
-                width=width,
-                height=height,
-                file_path=stored.key,
-                file_size=stored.size,
-            )
-        except BaseException:
-            if not self._referenced(stored.key):
-                self.media_store.delete(stored.key)
-            raise
+        # The write lock (shared) keeps another process's start-up maintenance from taking the
+        # new file for an orphan between its write and its row's commit.
+        with media_write_lock(self.media_store):
+            stored = self.media_store.write_bytes(encode_jpeg(pixels, self.quality))
+            height, width = pixels.shape[:2]
+            try:
+                recorded = record_frame(
+                    self.uow_factory,
+                    self.actor,
+                    self.video.id,
+                    timestamp_seconds=timestamp,
+                    frame_number=frame_number,
+                    width=width,
+                    height=height,
+                    file_path=stored.key,
+                    file_size=stored.size,
+                )
+            except BaseException:
+                if not self._referenced(stored.key):
+                    self.media_store.delete(stored.key)
+                raise
         if not recorded.created:  # another writer recorded this timestamp meanwhile
             self.media_store.delete(stored.key)
         else:
