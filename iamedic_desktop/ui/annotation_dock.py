@@ -1,0 +1,237 @@
+"""The annotation dock: usefulness, class picker, the frame's boxes, layers and viewing levels.
+
+Bound to an AnnotationController: every button calls one of its actions (the same the keymap
+calls), and the dock redraws from the controller's state when it changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDockWidget,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from iamedic_desktop.ui.annotation_controller import AnnotationController
+from iamedic_desktop.ui.class_picker_widget import ClassPickerWidget
+
+_USEFULNESS_TEXT = {None: "Not labelled", 1: "Useful", 0: "Not useful"}
+
+
+def _button(text: str, tip: str, slot: Callable[[], object], parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setToolTip(tip)
+    button.clicked.connect(lambda _=False: slot())
+    return button
+
+
+def _slider(low: int, high: int, value: int, parent: QWidget) -> QSlider:
+    slider = QSlider(Qt.Orientation.Horizontal, parent)
+    slider.setRange(low, high)
+    slider.setValue(value)
+    return slider
+
+
+class AnnotationDock(QDockWidget):
+    """Controls of the annotation of the frame on the canvas."""
+
+    def __init__(self, controller: AnnotationController, parent: QWidget | None = None) -> None:
+        super().__init__("Annotation", parent)
+        self.setObjectName("annotationDock")
+        self.controller = controller
+        self.canvas = controller.canvas
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(self._usefulness_group(body))
+        layout.addWidget(self._classes_group(body))
+        layout.addWidget(self._boxes_group(body), 1)
+        layout.addWidget(self._layers_group(body))
+        layout.addWidget(self._view_group(body))
+        self.save_state = QLabel("", body, objectName="saveState")
+        layout.addWidget(self.save_state)
+        # Scrolled, so the dock never sets a minimum height on the window.
+        scroll = QScrollArea(self)
+        scroll.setWidget(body)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.setWidget(scroll)
+
+        controller.state_changed.connect(self.refresh)
+        controller.class_changed.connect(self.picker.set_current)
+        controller.busy_changed.connect(self._busy)
+        self.canvas.box_selected.connect(self._box_selected)
+        self.canvas.zoom_changed.connect(self._zoom_changed)
+        self.picker.set_current(controller.current_class)
+        self.refresh()
+        self._zoom_changed(self.canvas.zoom)
+
+    # --- sections ------------------------------------------------------------------------------
+
+    def _usefulness_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Usefulness", parent)
+        self.usefulness_label = QLabel("", group, objectName="usefulnessLabel")
+        self.model_label = QLabel("", group, objectName="modelUsefulness")
+        self.model_label.setWordWrap(True)
+        c = self.controller
+        self.useful_button = _button("Useful", "Mark useful (U)", lambda: c.set_useful(True), group)
+        self.not_useful_button = _button(
+            "Not useful",
+            "Mark not useful, removing the boxes (N)",
+            lambda: c.set_useful(False),
+            group,
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.usefulness_label, 1)
+        row.addWidget(self.useful_button)
+        row.addWidget(self.not_useful_button)
+        box = QVBoxLayout(group)
+        box.addLayout(row)
+        box.addWidget(self.model_label)
+        return group
+
+    def _classes_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Class of the next box (1-9)", parent)
+        self.picker = ClassPickerWidget(group)
+        self.picker.class_chosen.connect(self.controller.select_class)
+        QVBoxLayout(group).addWidget(self.picker)
+        return group
+
+    def _boxes_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Boxes on this frame", parent)
+        c = self.controller
+        self.box_list = QListWidget(group)
+        self.box_list.itemClicked.connect(
+            lambda item: self.canvas.select_box(item.data(Qt.ItemDataRole.UserRole))
+        )
+        tools = QHBoxLayout()
+        for text, tip, slot in (
+            ("New", "Draw a box of the chosen class (W)", c.new_box_mode),
+            ("Hide/Show", "Hide the selected box from exports, or show it (H)", c.toggle_hidden),
+            ("Delete", "Delete the selected box (Del)", c.delete_selected),
+        ):
+            tools.addWidget(_button(text, tip, slot, group))
+        more = QHBoxLayout()
+        accept_tip = "Make the selected (or best shown) prediction the box of its class (P)"
+        copy_tip = "Copy the boxes of the previous annotated frame (C)"
+        more.addWidget(_button("Accept prediction", accept_tip, c.accept_prediction, group))
+        more.addWidget(_button("Copy previous", copy_tip, c.copy_previous_boxes, group))
+        history = QHBoxLayout()
+        for action in (
+            c.undo_stack.createUndoAction(group, "Undo"),
+            c.undo_stack.createRedoAction(group, "Redo"),
+        ):
+            button = QToolButton(group)
+            button.setDefaultAction(action)
+            history.addWidget(button)
+        history.addStretch(1)
+        box = QVBoxLayout(group)
+        box.addWidget(self.box_list, 1)
+        box.addLayout(tools)
+        box.addLayout(more)
+        box.addLayout(history)
+        return group
+
+    def _layers_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("Layers", parent)
+        self.annotations_check = QCheckBox("Annotations", group, checked=True)
+        self.predictions_check = QCheckBox("Predictions", group, checked=True)
+        for check, layer in (
+            (self.annotations_check, "annotations"),
+            (self.predictions_check, "predictions"),
+        ):
+            check.toggled.connect(
+                lambda on, name=layer: self.controller.set_layer_visible(name, on)
+            )
+        self.threshold_slider = _slider(
+            0, 100, round(self.canvas.prediction_threshold * 100), group
+        )
+        self.threshold_label = QLabel("", group)
+        self.threshold_slider.valueChanged.connect(self._threshold_changed)
+        self._threshold_changed(self.threshold_slider.value())
+        form = QFormLayout(group)
+        row = QHBoxLayout()
+        row.addWidget(self.annotations_check)
+        row.addWidget(self.predictions_check)
+        form.addRow(row)
+        form.addRow(self.threshold_label, self.threshold_slider)
+        return group
+
+    def _view_group(self, parent: QWidget) -> QGroupBox:
+        group = QGroupBox("View (not saved with the image)", parent)
+        self.zoom_label = QLabel("", group)
+        fit = _button("Fit", "Fit the image to the view (F)", self.canvas.fit, group)
+        one = _button("1:1", "One image pixel per screen pixel", self.canvas.actual_size, group)
+        self.brightness_slider = _slider(-100, 100, self.canvas.brightness(), group)
+        self.contrast_slider = _slider(-100, 100, self.canvas.contrast(), group)
+        self.brightness_slider.valueChanged.connect(self.canvas.set_brightness)
+        self.contrast_slider.valueChanged.connect(self.canvas.set_contrast)
+        reset = _button("Reset", "Brightness and contrast as stored", self._reset_levels, group)
+        row = QHBoxLayout()
+        row.addWidget(self.zoom_label, 1)
+        row.addWidget(fit)
+        row.addWidget(one)
+        row.addWidget(reset)
+        form = QFormLayout(group)
+        form.addRow(row)
+        form.addRow("Brightness", self.brightness_slider)
+        form.addRow("Contrast", self.contrast_slider)
+        return group
+
+    # --- updates -------------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Show the controller's current state."""
+        c = self.controller
+        self.usefulness_label.setText(_USEFULNESS_TEXT.get(c.usefulness, "Not labelled"))
+        models = [
+            f"{p.model_version}: useful {p.prediction:.2f}"
+            for p in sorted(c.classifications(), key=lambda p: p.model_version)
+        ]
+        self.model_label.setText("; ".join(models))
+        self.model_label.setVisible(bool(models))
+        boxes = c.boxes()
+        self.picker.set_present({cls: box.hidden for cls, box in boxes.items()})
+        selected = self.canvas.selected_box()
+        self.box_list.clear()
+        for bb_class in sorted(boxes):
+            box = boxes[bb_class]
+            hidden = " (hidden)" if box.hidden else ""
+            text = f"{bb_class}  {box.x:.0f}, {box.y:.0f}  {box.width:.0f} x {box.height:.0f}"
+            item = QListWidgetItem(text + hidden, self.box_list)
+            item.setData(Qt.ItemDataRole.UserRole, bb_class)
+            item.setSelected(bb_class == selected)
+
+    def _box_selected(self, bb_class: object) -> None:
+        for row in range(self.box_list.count()):
+            item = self.box_list.item(row)
+            item.setSelected(item.data(Qt.ItemDataRole.UserRole) == bb_class)
+
+    def _threshold_changed(self, value: int) -> None:
+        self.threshold_label.setText(f"Confidence {value / 100:.2f}")
+        self.controller.set_prediction_threshold(value / 100)
+
+    def _zoom_changed(self, zoom: float) -> None:
+        self.zoom_label.setText(f"Zoom {zoom * 100:.0f} %")
+
+    def _reset_levels(self) -> None:
+        self.brightness_slider.setValue(0)
+        self.contrast_slider.setValue(0)
+
+    def _busy(self, busy: bool) -> None:
+        self.save_state.setText("Working…" if busy else "All edits saved")
