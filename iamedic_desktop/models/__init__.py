@@ -20,7 +20,7 @@ from iamedic_desktop.models.central import (
     User,
     UserRole,
 )
-from iamedic_desktop.models.local import LocalIdentity, MediaFile, OutboxEntry
+from iamedic_desktop.models.local import BoxSource, LocalIdentity, MediaFile, OutboxEntry
 
 CENTRAL_TABLES: tuple[str, ...] = tuple(Base.metadata.tables)
 
@@ -28,6 +28,7 @@ __all__ = [
     "BB_CLASSES",
     "CENTRAL_TABLES",
     "Base",
+    "BoxSource",
     "DoctorProfile",
     "DoctorStatus",
     "Frame",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Double, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iamedic_desktop.models.base import LocalBase, UTCDateTime, utcnow
@@ -57,3 +57,19 @@ class MediaFile(LocalBase):
     probe_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     dicom_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class BoxSource(LocalBase):
+    """Which model version a clinician's box was accepted from (the central table has no column).
+
+    Keyed like the box itself, (media_id, bb_class); removed with the box. The box may have been
+    moved after it was accepted: compare its ``updated_at`` with ``accepted_at``.
+    """
+
+    __tablename__ = "box_sources"
+
+    media_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    bb_class: Mapped[str] = mapped_column(String(100), primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(255), nullable=False)
+    confidence: Mapped[float] = mapped_column(Double, nullable=False)
+    accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

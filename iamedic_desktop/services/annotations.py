@@ -24,6 +24,7 @@ from iamedic_desktop.schemas.annotations import (
     UsefulnessChangeDTO,
     UsefulnessDTO,
 )
+from iamedic_desktop.services.box_sources import forget_sources
 from iamedic_desktop.services.media_records import frame_of_still
 from iamedic_desktop.services.media_rules import (
     check_bb_class,
@@ -77,6 +78,7 @@ def _remove_boxes(session: Session, media_id: uuid.UUID) -> list[BoxAnnotationDT
     for box in _boxes_of(session, media_id):
         removed.append(_box_dto(box))
         session.delete(box)
+    forget_sources(session, media_id, [box.bb_class for box in removed])
     return removed
 
 
@@ -310,6 +312,7 @@ def delete_box(
         box = _require_box(session, media, cls)
         removed = _box_dto(box)
         session.delete(box)
+        forget_sources(session, media.id, [cls])
         commit_or_conflict(uow, f"The '{cls}' box of '{media.filename}' could not be removed.")
         log.info("✅ '%s' box removed from '%s'", cls, media.filename)
     return removed

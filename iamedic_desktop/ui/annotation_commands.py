@@ -224,7 +224,7 @@ class AcceptPredictionCommand(AnnotationCommand):
         state: BoxState,
         previous: BoxState | None,
     ) -> None:
-        # The central table has no column for the source model: the text and the log keep it.
+        # The central table has no column for the source model: box_sources keeps it locally.
         super().__init__(
             host,
             target,
@@ -244,6 +244,8 @@ class AcceptPredictionCommand(AnnotationCommand):
     def forward(self, writer: TargetWriter) -> object:
         previous = self.previous
         result = writer.add(self.state) if previous is None else writer.update(self.state)
+        prediction = self.prediction
+        writer.credit(self.state.bb_class, prediction.model_version, prediction.confidence)
         log.info(
             "✅ Prediction of %s (%s, confidence %.3f) accepted as the %s box of media %s",
             self.prediction.model_version,
@@ -256,7 +258,8 @@ class AcceptPredictionCommand(AnnotationCommand):
 
     def backward(self, writer: TargetWriter) -> object:
         if self.previous is None:
-            return writer.delete(self.state.bb_class)
+            return writer.delete(self.state.bb_class)  # deleting the box forgets its source
+        writer.uncredit(self.state.bb_class)
         return writer.update(self.previous)
 
 

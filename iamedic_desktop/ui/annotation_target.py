@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QRectF
 
 from iamedic_desktop.services import annotations as annotation_service
+from iamedic_desktop.services.box_sources import clear_box_source, record_box_source
 from iamedic_desktop.ui.box_item import MIN_BOX_PX, BoxState
 
 if TYPE_CHECKING:
@@ -110,6 +111,23 @@ class TargetWriter:
             is_hidden=state.hidden,
             **self._size(),
         )
+
+    def credit(self, bb_class: str, model_version: str, confidence: float) -> object:
+        """Remember that the box of ``bb_class`` was accepted from a model's prediction."""
+        store = self._store
+        return record_box_source(
+            store.uow,
+            store.actor,
+            self.media_id(),
+            bb_class,
+            model_version=model_version,
+            confidence=confidence,
+        )
+
+    def uncredit(self, bb_class: str) -> None:
+        """Forget the prediction a box was accepted from (undo of the acceptance)."""
+        store = self._store
+        clear_box_source(store.uow, store.actor, self.media_id(), bb_class)
 
     def update(self, state: BoxState) -> object:
         """Store a box's new place and size."""

@@ -10,6 +10,7 @@ from PySide6.QtGui import QImage
 
 from iamedic_desktop.schemas.predictions import BoxPredictionIn
 from iamedic_desktop.services import annotations as annotation_service
+from iamedic_desktop.services.box_sources import box_sources
 from iamedic_desktop.services.frames import list_frames
 from iamedic_desktop.services.predictions import store_box_predictions
 from iamedic_desktop.ui.annotation_controller import AnnotationChange
@@ -196,6 +197,10 @@ def test_accept_a_prediction(world: World) -> None:  # noqa: F811
     world.settle()
     assert world.stored(image.id) == {"NT": (30.5, 40.2, 80.0, 50.0, False)}  # as predicted
     assert BOX_MODEL in world.controller.undo_stack.text(0)
+    sources = box_sources(store.uow, store.actor, image.id)
+    assert {c: (s.model_version, s.confidence) for c, s in sources.items()} == {
+        "NT": (BOX_MODEL, 0.91)
+    }  # which model and version the box came from is kept
 
     # Clicked on the canvas (inside the dashed box): it reaches past the image, so it is cut.
     world.canvas.actual_size()
@@ -210,6 +215,7 @@ def test_accept_a_prediction(world: World) -> None:  # noqa: F811
     world.controller.undo_stack.undo()
     world.settle()
     assert world.stored(image.id) == {}
+    assert box_sources(store.uow, store.actor, image.id) == {}
 
 
 def test_copy_the_previous_annotated_frames_boxes(world: World) -> None:  # noqa: F811
