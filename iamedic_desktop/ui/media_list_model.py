@@ -1,0 +1,182 @@
+"""The media of one study as table rows: thumbnail and name, type, length or size, status.
+
+A study holds tens of media, so the rows (``MediaRowDTO``) come in one answer; thumbnails come
+one by one: the first time a row's picture is painted the model asks for it
+(``thumbnail_wanted``) and its owner makes it off the UI thread and hands it back with
+``set_thumbnail``. The model does no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QColor, QImage
+
+from iamedic_desktop.models.central import MediaType, UploadStatus
+from iamedic_desktop.schemas.media import MediaDTO
+from iamedic_desktop.schemas.study_browser import AnnotationStatus, MediaRowDTO
+from iamedic_desktop.ui import theme
+
+Index = QModelIndex | QPersistentModelIndex
+
+THUMB_SIZE = QSize(80, 60)
+HEADERS = ("Name", "Type", "Length", "Status")
+TYPE_NAMES = {MediaType.VIDEO: "Video", MediaType.IMAGE: "Image", MediaType.FRAME: "Still"}
+_STATUS_COLOURS = {AnnotationStatus.ANNOTATED: theme.OK, AnnotationStatus.AI_PENDING: theme.WARNING}
+
+
+def format_duration(seconds: float) -> str:
+    """``m:ss.s`` (``h:mm:ss`` from an hour on)."""
+    if seconds >= 3600:
+        hours, rest = divmod(round(seconds), 3600)
+        return f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
+    tenths = round(seconds * 10)  # rounded first: 59.96 s is 1:00.0, never 0:60.0
+    minutes, rest = divmod(tenths, 600)
+    return f"{minutes}:{rest / 10:04.1f}"
+
+
+def format_size(size: int) -> str:
+    """Bytes as a person reads them (KB, MB, GB; powers of 1024)."""
+    value = float(size)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} bytes"  # pragma: no cover - the loop always returns
+
+
+def length_text(row: MediaRowDTO) -> str:
+    """A video's duration, or the size of an image or still."""
+    if row.media.media_type is MediaType.VIDEO and row.duration:
+        return format_duration(row.duration)
+    return format_size(row.media.file_size)
+
+
+def status_text(row: MediaRowDTO) -> str:
+    """The row's status; a file that is missing or still processing says so first."""
+    if row.media.upload_status is UploadStatus.FAILED:
+        return "File missing"
+    if row.media.upload_status is UploadStatus.PROCESSING:
+        return "Processing"
+    return row.status.label
+
+
+class MediaListModel(QAbstractTableModel):
+    """Rows of one study's media, with thumbnails asked for as they are painted."""
+
+    thumbnail_wanted = Signal(object)  # MediaDTO
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._rows: list[MediaRowDTO] = []
+        self._thumbs: dict[str, QImage] = {}  # by file_path
+        self._asked: set[str] = set()
+        self._placeholder = QImage(THUMB_SIZE, QImage.Format.Format_RGB32)
+        self._placeholder.fill(QColor(theme.RAISED))
+
+    def set_rows(
+        self, rows: Sequence[MediaRowDTO], known: Mapping[str, QImage] | None = None
+    ) -> None:
+        """Show a (new or refreshed) listing; thumbnails already made (``known``) stay."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        keys = {row.media.file_path for row in self._rows}
+        thumbs = {k: v for k, v in self._thumbs.items() if k in keys}
+        thumbs.update({k: v for k, v in (known or {}).items() if k in keys})
+        self._thumbs = thumbs
+        self._asked &= keys
+        self.endResetModel()
+
+    def media(self, row: int) -> MediaDTO:
+        """The media on ``row``."""
+        return self._rows[row].media
+
+    def row_dto(self, row: int) -> MediaRowDTO:
+        """Everything the listing knows of the media on ``row``."""
+        return self._rows[row]
+
+    def thumbnail(self, row: int) -> QImage | None:
+        """The thumbnail shown on ``row``, once made."""
+        return self._thumbs.get(self._rows[row].media.file_path)
+
+    def set_thumbnail(self, file_path: str, image: QImage | None) -> None:
+        """A thumbnail made for ``file_path`` (None: none could be made; keep the placeholder)."""
+        if image is None or image.isNull():
+            return
+        self._thumbs[file_path] = image
+        for number, row in enumerate(self._rows):
+            if row.media.file_path == file_path:
+                index = self.index(number, 0)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return row.media.filename
+            if column == 1:
+                return TYPE_NAMES[row.media.media_type]
+            if column == 2:
+                return length_text(row)
+            return status_text(row)
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return self._decoration(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(row)
+        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
+            if row.media.upload_status is not UploadStatus.UPLOADED:
+                return QColor(theme.ERROR)
+            colour = _STATUS_COLOURS.get(row.status)
+            return QColor(colour) if colour else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _decoration(self, row: MediaRowDTO) -> QImage:
+        key = row.media.file_path
+        image = self._thumbs.get(key)
+        if image is not None:
+            return image
+        if key not in self._asked and row.media.upload_status is UploadStatus.UPLOADED:
+            self._asked.add(key)
+            self.thumbnail_wanted.emit(row.media)
+        return self._placeholder
+
+    @staticmethod
+    def _tooltip(row: MediaRowDTO) -> str:
+        lines = [row.media.filename, f"{format_size(row.media.file_size)}, {row.media.mime_type}"]
+        if row.width and row.height:
+            lines.append(f"{row.width} x {row.height}")
+        if row.media.media_type is MediaType.VIDEO:
+            if row.duration:
+                frames = f", {row.frame_count} frames" if row.frame_count else ""
+                fps = f" at {row.fps:g} fps" if row.fps else ""
+                lines.append(f"{format_duration(row.duration)}{frames}{fps}")
+            lines.append(f"{row.stills} stills, {row.labelled_stills} labelled")
+        lines.append(status_text(row))
+        return "\n".join(lines)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return HEADERS[section]
+        return None
