@@ -31,7 +31,14 @@ class LocalStore:
     media: MediaStore
 
     def close(self) -> None:
-        """Release the store's connections."""
+        """Refresh the query planner's statistics and release the store's connections."""
+        # SQLite plans with statistics only once ANALYZE has run; "optimize" runs it where
+        # it is worth it, cheaply (the study browser's paged queries depend on it).
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA optimize")
+        except Exception:
+            log.warning("⚠️ The store's statistics could not be refreshed", exc_info=True)
         self.engine.dispose()
 
 
