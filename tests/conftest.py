@@ -26,6 +26,20 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Timing tests measure the wall clock: beside other xdist workers they would measure those.
+
+    ``bash .ci/dev test`` runs them alone after the parallel suite (``pytest -m timing -n 0``).
+    """
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers is None or int(workers) <= 1:
+        return
+    skip = pytest.mark.skip(reason="runs alone: pytest -m timing -n 0 (bash .ci/dev test does)")
+    for item in items:
+        if item.get_closest_marker("timing") is not None:
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Every test gets its own HOME, data, cache and settings file, and no central URL."""

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         ge=0,
         description="Frames decoded ahead of the playhead in a worker.",
     )
+    keymap: dict[str, str] = Field(
+        default_factory=dict,
+        description="Keyboard shortcuts changed by the user: action name -> key sequence(s).",
+    )
 
     @field_validator("data_dir", "cache_dir", mode="after")
     @classmethod

@@ -35,7 +35,7 @@ MAX_ZOOM = 8.0
 ZOOM_STEP = 1.25
 WHEEL_STEP = 1.15  # per notch (120 eighths of a degree)
 _USEFULNESS_BADGES = {1: ("Useful", "#2f9e44"), 0: ("Not useful", "#c92a2a")}
-_BADGE_AREA = QRect(0, 0, 220, 40)
+_BADGE_AREA = QRect(0, 0, 220, 64)
 
 
 class AnnotationCanvasView(QGraphicsView):
@@ -71,6 +71,7 @@ class AnnotationCanvasView(QGraphicsView):
         self._zoom = 1.0
         self._fit_mode = True
         self._usefulness: int | None = None
+        self._saving = False
         self._draw_mode = False
         self._draw_color = QColor("#ffffff")
         self._hand_mode = False
@@ -121,6 +122,15 @@ class AnnotationCanvasView(QGraphicsView):
     def layer_visible(self, layer: str) -> bool:
         """Whether a layer is shown."""
         return self.annotation_scene.layer_visible(layer)
+
+    def set_saving(self, saving: bool) -> None:
+        """Show "Saving" under the label while an edit on screen is not yet committed."""
+        self._saving = saving
+        self.viewport().update(_BADGE_AREA)
+
+    def is_showing_saving(self) -> bool:
+        """Whether the "Saving" badge is up."""
+        return self._saving
 
     def set_usefulness(self, usefulness: int | None) -> None:
         """The usefulness label shown in the corner: 1 useful, 0 not useful, None no label."""
@@ -397,4 +407,8 @@ class AnnotationCanvasView(QGraphicsView):
         painter.fillRect(badge, QColor(color))
         painter.setPen(QColor("#ffffff"))
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        if self._saving:
+            saving = QRectF(8, 34, painter.fontMetrics().horizontalAdvance("Saving") + 16, 22)
+            painter.fillRect(saving, QColor("#e67700"))
+            painter.drawText(saving, Qt.AlignmentFlag.AlignCenter, "Saving")
         painter.restore()

@@ -66,6 +66,7 @@ class AnnotationController(QObject, AnnotationActions):
 
     annotations_changed = Signal(object)  # AnnotationChange
     busy_changed = Signal(bool)  # edits or reads queued on the database runner
+    saving_changed = Signal(bool)  # True while an edit shown on screen is not yet committed
     message = Signal(str)  # a notice for the status bar
     state_changed = Signal()  # the current target's boxes, label or predictions changed
     class_changed = Signal(str)  # the class new boxes get
@@ -94,6 +95,7 @@ class AnnotationController(QObject, AnnotationActions):
         self._loading = False
         self._stale = False  # edited while a read was under way: read again
         self._pending = 0
+        self._unsaved = 0  # edits applied on screen whose commit has not returned yet
         canvas.box_drawn.connect(self._box_drawn)
         canvas.box_edited.connect(self._box_edited)
         canvas.nudge_requested.connect(self.nudge)
@@ -142,6 +144,19 @@ class AnnotationController(QObject, AnnotationActions):
     def is_idle(self) -> bool:
         """True when no read or edit waits on the database runner."""
         return self._pending == 0
+
+    def is_saved(self) -> bool:
+        """True when every edit shown on screen is committed to the store (durable)."""
+        return self._unsaved == 0
+
+    def _saving(self, delta: int) -> None:
+        # The canvas says "Saving" until the commit returns: an edit counts as applied, and
+        # survives a crash or a kill, once the badge is gone.
+        self._unsaved += delta
+        if self._unsaved == (1 if delta > 0 else 0):
+            saving = self._unsaved > 0
+            self.canvas.set_saving(saving)
+            self.saving_changed.emit(saving)
 
     # --- targets -------------------------------------------------------------------------------
 
@@ -281,11 +296,16 @@ class AnnotationController(QObject, AnnotationActions):
             value = job(writer)
             return writer.extracted, value
 
-        self._run(
-            work,
-            lambda result: self._stored(command, target, result),
-            lambda error: self._refused(command, target, error),
-        )
+        def stored(result: Any) -> None:
+            self._saving(-1)
+            self._stored(command, target, result)
+
+        def refused(error: BaseException) -> None:
+            self._saving(-1)
+            self._refused(command, target, error)
+
+        self._saving(+1)
+        self._run(work, stored, refused)
 
     def _apply_view(self, view: ViewChange) -> None:
         for bb_class, state in view.boxes.items():

@@ -74,7 +74,7 @@ class AnnotationDock(QDockWidget):
 
         controller.state_changed.connect(self.refresh)
         controller.class_changed.connect(self.picker.set_current)
-        controller.busy_changed.connect(self._busy)
+        controller.saving_changed.connect(self._busy)
         self.canvas.box_selected.connect(self._box_selected)
         self.canvas.zoom_changed.connect(self._zoom_changed)
         self.picker.set_current(controller.current_class)
@@ -234,4 +234,4 @@ class AnnotationDock(QDockWidget):
         self.contrast_slider.setValue(0)
 
     def _busy(self, busy: bool) -> None:
-        self.save_state.setText("Working…" if busy else "All edits saved")
+        self.save_state.setText("Saving…" if busy else "All edits saved")

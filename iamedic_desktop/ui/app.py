@@ -10,12 +10,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
-from iamedic_desktop.ui.main_window import (
-    QSETTINGS_APPLICATION,
-    QSETTINGS_ORGANISATION,
-    MainWindow,
-)
+from iamedic_desktop.ui.main_window import MainWindow
 from iamedic_desktop.ui.theme import apply_theme
+from iamedic_desktop.ui.window_state import QSETTINGS_APPLICATION, QSETTINGS_ORGANISATION
 
 if TYPE_CHECKING:
     from iamedic_desktop.core.settings import Settings

@@ -1,76 +1,117 @@
-"""The main window: a composition root that wires the panels, the status bar and the store."""
+"""The main window: the composition root that wires the docks, the review area and the keys.
+
+It creates the two runners every part shares (the database runner: one thread, the database
+executor; the workers runner: two threads for decoding and thumbnails), opens the store off
+the UI thread, and connects the parts: a study opened in the browser titles the window, a
+media activated there opens in the player and becomes the annotation target, each frame the
+player delivers is painted on the canvas, and every failure takes one path to the status bar
+and the log. The parts themselves live in their own modules.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
+import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QShowEvent
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
+from iamedic_desktop.core.settings_file import save_keymap
+from iamedic_desktop.models.central import MediaType
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
-from iamedic_desktop.services.studies import list_studies
-from iamedic_desktop.ui.operations import OperationRunner
-from iamedic_desktop.ui.study_list_widget import StudyListWidget
+from iamedic_desktop.ui.annotation_canvas import AnnotationCanvasView
+from iamedic_desktop.ui.annotation_controller import AnnotationController
+from iamedic_desktop.ui.annotation_dock import AnnotationDock
+from iamedic_desktop.ui.keymap import Keymap
+from iamedic_desktop.ui.player_controller import PlayerController
+from iamedic_desktop.ui.player_panel import PlayerPanel
+from iamedic_desktop.ui.review_area_widget import ReviewAreaWidget
+from iamedic_desktop.ui.shortcut_sheet_dialog import ShortcutSheetDialog
+from iamedic_desktop.ui.status_bar_widget import ActivityRunner, StatusBarWidget
+from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
+from iamedic_desktop.ui.timeline_markers import load_markers
+from iamedic_desktop.ui.window_actions import WindowActions, bind_review_actions
+from iamedic_desktop.ui.window_state import (
+    QSETTINGS_APPLICATION,
+    QSETTINGS_ORGANISATION,
+    WindowState,
+    window_settings,
+)
 
 if TYPE_CHECKING:
     from iamedic_desktop.core.settings import Settings
+    from iamedic_desktop.schemas.extraction import ExtractionResult
+    from iamedic_desktop.schemas.media import MediaDTO
+    from iamedic_desktop.schemas.studies import StudyDTO
 
 log = logging.getLogger(__name__)
 
+__all__ = ["QSETTINGS_APPLICATION", "QSETTINGS_ORGANISATION", "MainWindow", "window_settings"]
+
 WINDOW_TITLE = "IAMEDIC Workstation"
-QSETTINGS_ORGANISATION = "IAMEDIC"
-QSETTINGS_APPLICATION = "Workstation"
-DEFAULT_SIZE = (1100, 700)
-STUDY_PANEL_WIDTH = 380
-NOTICE_MS = 8000
-
-
-def window_settings() -> QSettings:
-    """Where window geometry and other view state live (never clinical data)."""
-    return QSettings(QSETTINGS_ORGANISATION, QSETTINGS_APPLICATION)
+DEFAULT_SIZE = (1500, 900)
+DOCK_WIDTHS = (330, 300)  # study browser, annotation
+DRAIN_TIMEOUT_S = 30.0  # how long closing waits for pending saves
 
 
 class MainWindow(QMainWindow):
-    """Opens the local store off the UI thread, then shows the local user's studies."""
+    """The workstation: studies on the left, the review area in the centre, annotation right."""
 
     store_ready = Signal()
-    notified = Signal(str)  # every message shown to the user, for tests and later a log panel
+    notified = Signal(str)  # every message shown to the user (tests, later a log panel)
+    frame_shown = Signal(int)  # a frame is on the canvas (after the paint was asked for)
+    markers_loaded = Signal(object)  # the timeline's markers of the open video
+    still_extracted = Signal(object)  # ExtractionResult of the E key / the timeline
 
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setObjectName("mainWindow")
         self._settings = settings
         self._store: LocalStore | None = None
-        # Filled and emptied on the worker thread only: a store opened while the window
+        # Filled and emptied on the database thread only: a store opened while the window
         # closes is still closed.
         self._opened_stores: list[LocalStore] = []
+        self._study: StudyDTO | None = None
+        self._media: MediaDTO | None = None
+        self._state = WindowState()
         self.setWindowTitle(WINDOW_TITLE)
-        # One worker thread: every local-store call runs there, in order (the database executor).
-        self._database = OperationRunner(self, max_threads=1)
-        self._database.failed.connect(self.notify_error)
+        self.setAcceptDrops(True)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
 
-        self.studies = StudyListWidget(self._database, self)
-        # The review area comes later; until then the dark space says what will be there.
-        self._viewer = QLabel(
-            "Select a study to review its scans",
-            objectName="viewerPlaceholder",
-            alignment=Qt.AlignmentFlag.AlignCenter,
-        )
-        self._splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        self._splitter.addWidget(self.studies)
-        self._splitter.addWidget(self._viewer)
-        self._splitter.setStretchFactor(1, 1)
-        self._splitter.setSizes([STUDY_PANEL_WIDTH, DEFAULT_SIZE[0] - STUDY_PANEL_WIDTH])
-        self.setCentralWidget(self._splitter)
-        self._mode = QLabel("Local mode", objectName="modeIndicator")
-        self._mode.setToolTip(f"Embedded store in {settings.data_dir}; not connected centrally")
-        self.statusBar().addPermanentWidget(self._mode)
+        self.status = StatusBarWidget(self)
+        self.setStatusBar(self.status)
+        self.database = ActivityRunner("Database", self, max_threads=1)
+        self.workers = ActivityRunner("Media", self, max_threads=2)
+        for runner in (self.database, self.workers):
+            runner.failed.connect(self.notify_error)
+            self.status.watch(runner)
 
-        self._restore_geometry()
-        self.statusBar().showMessage("Opening the local store…")
-        self._database.run(self._open_store, on_success=self._store_opened)
+        self.browser = StudyBrowserDock(self.database, self.workers, self)
+        self.canvas = AnnotationCanvasView(self)
+        self.annotation = AnnotationController(self.canvas, self.database, self)
+        self.annotation_dock = AnnotationDock(self.annotation, self)
+        self.player = PlayerController(self)
+        self.player_panel = PlayerPanel(self.player, self)
+        self.review = ReviewAreaWidget(self.canvas, self.player_panel, self)
+        self.setCentralWidget(self.review)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.annotation_dock)
+
+        keymap, self.keymap_problems = Keymap.load(settings.keymap)
+        self.window_actions = WindowActions(self, keymap)
+        self._bind_actions()
+        self._wire()
+        self._restore_state()
+        for problem in self.keymap_problems:
+            self.notify(problem)
+        self.status.show_notice("Opening the local store…", 0)
+        self.database.run(self._open_store, on_success=self._store_opened)
+
+    # --- store --------------------------------------------------------------------------------
 
     @property
     def store(self) -> LocalStore | None:
@@ -78,54 +119,255 @@ class MainWindow(QMainWindow):
         return self._store
 
     @property
-    def mode_indicator(self) -> QLabel:
-        """The status bar's permanent "Local mode" label."""
-        return self._mode
+    def mode_indicator(self) -> QWidget:
+        """The status bar's connection indicator ("Local mode")."""
+        return self.status.connection_indicator
+
+    @property
+    def current_study(self) -> StudyDTO | None:
+        """The study open in the browser."""
+        return self._study
+
+    @property
+    def current_media(self) -> MediaDTO | None:
+        """The media open in the review area."""
+        return self._media
 
     def _open_store(self) -> LocalStore:
-        # Worker thread: creates or upgrades the store (migrations) and the local user.
+        # Database thread: creates or upgrades the store (migrations) and the local user.
         store = open_local_store(self._settings)
         self._opened_stores.append(store)
         return store
 
     def _close_stores(self) -> None:
-        # Worker thread, last task: closing may checkpoint the WAL.
+        # Database thread, last task: closing may checkpoint the WAL.
         while self._opened_stores:
             self._opened_stores.pop().close()
 
     def _store_opened(self, store: LocalStore) -> None:
         self._store = store
-        self._mode.setText(f"Local mode · {store.actor.name}")
-        self.studies.set_source(functools.partial(list_studies, store.uow, store.actor))
+        self.status.set_connection_state("local", store.actor.name)
+        self.browser.set_store(store)
+        self.annotation.set_store(store)
+        last = self._state.last_study_id()
+        if last is not None:
+            self.browser.open_study(last)
         self.notify("Local store ready")
         self.store_ready.emit()
 
+    # --- wiring -------------------------------------------------------------------------------
+
+    def _wire(self) -> None:
+        self.browser.study_opened.connect(self._study_opened)
+        self.browser.study_closed.connect(self._study_closed)
+        self.browser.media_activated.connect(self.open_media)
+        self.player.frame_ready.connect(self._frame_ready)
+        # The timeline is set up for a media when it has opened; its markers come after.
+        self.player.media_opened.connect(lambda _info: self.refresh_markers())
+        self.player.playing_changed.connect(self._playing_changed)
+        self.player_panel.extract_requested.connect(self.extract_frame)
+        self.annotation.annotations_changed.connect(self._annotations_changed)
+        self.annotation.message.connect(self.notify)
+        self.annotation.navigate_requested.connect(self._navigate)
+        # A selected box takes the arrow keys (nudge) from frame stepping.
+        self.canvas.box_selected.connect(
+            lambda bb_class: self.window_actions.set_box_selected(bb_class is not None)
+        )
+        # Every part's failures take the window's one notification path.
+        for part in (self.browser, self.player, self.annotation, self.player_panel):
+            for name in ("failed", "error"):
+                signal = getattr(part, name, None)
+                if signal is not None:
+                    signal.connect(self.notify_error)
+
+    def _study_opened(self, study: StudyDTO) -> None:
+        self._study = study
+        self.setWindowTitle(f"{WINDOW_TITLE} — {study.alias}")
+        self._state.remember_study(study.id)
+
+    def _study_closed(self) -> None:
+        self._study = None
+        self.setWindowTitle(WINDOW_TITLE)
+        self._state.remember_study(None)
+        self.close_media()
+
+    def close_media(self) -> None:
+        """Empty the review area (the study holding the media went away)."""
+        self._media = None
+        self.player.close_media()
+        self.annotation.clear_target()
+        self.canvas.clear_frame()
+        self.review.set_media_open(False)
+
+    def open_media(self, media: MediaDTO) -> None:
+        """Show ``media`` in the review area: the player opens it, annotation targets it."""
+        if self._store is None:
+            return
+        self._media = media
+        self.review.set_media_open(True)
+        self.player.open_media(self._store.media.path(media.file_path), media)
+        if media.media_type is not MediaType.VIDEO:
+            self.annotation.set_target(media, None, None)
+        else:
+            self.annotation.clear_target()  # a video frame is the target once it is shown
+
+    def _navigate(self, media: MediaDTO, frame: int | None) -> None:
+        # An undo or redo of an edit on another frame or media: show where it happened.
+        if self._media is None or self._media.id != media.id:
+            self.open_media(media)
+        if frame is not None:
+            self.player.seek(frame)
+
+    def _frame_ready(self, frame: int, image: QImage) -> None:
+        self.canvas.show_frame(image)
+        # Annotation follows the frame only when paused: a playing video is for watching.
+        if not self.player.is_playing:
+            self._annotate_frame(frame)
+        self.frame_shown.emit(frame)
+
+    def _playing_changed(self, playing: bool) -> None:
+        if playing:
+            self.annotation.clear_target()  # no boxes of another frame over the moving image
+        elif self.player.shown_frame is not None:
+            self._annotate_frame(self.player.shown_frame)  # paused: this frame's boxes
+
+    def _annotate_frame(self, frame: int) -> None:
+        media = self._media
+        if media is not None and media.media_type is MediaType.VIDEO:
+            self.annotation.set_target(media, frame, self.player.timestamp(frame))
+
+    def _annotations_changed(self, _change: object) -> None:
+        self.refresh_markers()
+        if self._study is not None:
+            self.browser.refresh_study(self._study.id)
+
+    def refresh_markers(self) -> None:
+        """Reload the open video's stills, annotated frames and predictions on the timeline."""
+        media, store = self._media, self._store
+        if media is None or store is None or media.media_type is not MediaType.VIDEO:
+            return
+        self.database.run(
+            functools.partial(load_markers, store, media.id),
+            on_success=functools.partial(self._markers_loaded, media.id),
+        )
+
+    def _markers_loaded(self, media_id: uuid.UUID, markers: dict[str, list[int]]) -> None:
+        if self._media is None or self._media.id != media_id:
+            return  # another media opened meanwhile
+        timeline = self.player_panel.timeline
+        for kind, frames in markers.items():
+            timeline.set_markers(kind, frames)
+        self.markers_loaded.emit(markers)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def extract_frame(self, frame: int | None = None) -> None:
+        """Store the frame on screen (or ``frame``) as a still of the open video."""
+        media, store = self._media, self._store
+        if media is None or store is None or media.media_type is not MediaType.VIDEO:
+            self.notify("Open a video to extract one of its frames")
+            return
+        n = self.player.current_frame if frame is None else frame
+        # Imported here: extraction brings the decoders, which start-up does not need.
+        from iamedic_desktop.services.extraction import extract_frame
+
+        self.database.run(
+            functools.partial(
+                extract_frame, store.uow, store.actor, store.media, media.id, frame_number=n
+            ),
+            on_success=self._frame_extracted,
+        )
+
+    def _frame_extracted(self, result: ExtractionResult) -> None:
+        self.notify(result.message)
+        if self._study is not None:
+            self.browser.refresh_study(self._study.id)  # the still is a new media row
+        video_id = result.frame.video_media_id
+        if self._media is not None and self._media.id == video_id:
+            self.refresh_markers()
+            # The annotation side reads the video's stills again, the new one included.
+            self.annotation.refresh_stills(video_id)
+        self.still_extracted.emit(result)
+
+    def _bind_actions(self) -> None:
+        bind_review_actions(self.window_actions, self.player, self.annotation, self.canvas)
+        bind = self.window_actions.bind
+        bind("extract_frame", self.extract_frame)
+        bind("import_files", self.choose_files_to_import)
+        bind("shortcut_sheet", self.show_shortcut_sheet)
+        bind("quit", self.close)
+
+    def choose_files_to_import(self) -> None:
+        """Pick files to import into the open study (a file dialog)."""
+        names, _ = QFileDialog.getOpenFileNames(self, "Import scans into the open study")
+        if names:
+            self.browser.import_files([Path(n) for n in names])
+
+    def show_shortcut_sheet(self) -> ShortcutSheetDialog:
+        """The shortcut sheet (F1); a saved keymap applies at once and goes to the settings."""
+        dialog = ShortcutSheetDialog(self.window_actions.keymap, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.keymap_saved.connect(self.apply_keymap)
+        dialog.open()
+        return dialog
+
+    def apply_keymap(self, keymap: Keymap) -> None:
+        """Use ``keymap`` now and save its changes in the settings file (off the UI thread)."""
+        self.window_actions.set_keymap(keymap)
+        self.database.run(
+            functools.partial(save_keymap, keymap.overrides()),
+            on_success=lambda path: self.notify(f"Shortcuts saved in {path}"),
+        )
+
+    # --- drops --------------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.browser.import_files(paths)
+
+    # --- messages -----------------------------------------------------------------------------
+
     def notify(self, message: str) -> None:
         """Show a passing message in the status bar."""
-        self.statusBar().showMessage(message, NOTICE_MS)
+        self.status.show_notice(message)
         self.notified.emit(message)
 
     def notify_error(self, message: str, error: BaseException | None = None) -> None:
         """The one path every failure takes: logged with its cause, shown in the status bar."""
         log.error("❌ %s", message, exc_info=error)
         text = f"Error: {message}"
-        self.statusBar().showMessage(text)
+        self.status.show_notice(text, 0)
         self.notified.emit(text)
 
-    def _restore_geometry(self) -> None:
-        state = window_settings()
-        splitter = state.value("main_window/splitter")
-        if isinstance(splitter, QByteArray):
-            self._splitter.restoreState(splitter)
-        geometry = state.value("main_window/geometry")
-        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
-            return
-        self.resize(*DEFAULT_SIZE)
+    # --- state --------------------------------------------------------------------------------
+
+    def _restore_state(self) -> None:
+        if not self._state.restore_geometry(self):
+            self.resize(*DEFAULT_SIZE)
+        self._layout_restored = self._state.restore_layout(self, self.review.splitter)
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._layout_restored:
+            # First start: the docks get useful widths, the image the rest.
+            self._layout_restored = True
+            self.resizeDocks(
+                [self.browser, self.annotation_dock], list(DOCK_WIDTHS), Qt.Orientation.Horizontal
+            )
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        state = window_settings()
-        state.setValue("main_window/geometry", self.saveGeometry())
-        state.setValue("main_window/splitter", self._splitter.saveState())
+        self._state.save(self, self.review.splitter)
+        self.player.close_media()
+        self.workers.shutdown()
+        # Every edit the user saw applied is written before the store closes.
+        if not self.database.drain(DRAIN_TIMEOUT_S):
+            log.error("❌ Closing with saves still pending after %.0f s", DRAIN_TIMEOUT_S)
         self._store = None
-        self._database.shutdown(last=self._close_stores)
+        self.database.shutdown(last=self._close_stores)
         super().closeEvent(event)

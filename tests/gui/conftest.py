@@ -1,4 +1,9 @@
-"""GUI tests: offscreen Qt, QSettings in the test's folder, no operation left running."""
+"""GUI tests: offscreen Qt, QSettings in the test's folder, no operation left running.
+
+Each fixture is defined under a ``..._fixture`` function name with its short ``name``, so the
+window tests in ``tests/e2e`` can import them (``tests/e2e/window_fixtures.py``) without the
+import and the test parameter sharing a name.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,8 @@ if TYPE_CHECKING:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
-@pytest.fixture(autouse=True)
-def isolated_qsettings(tmp_path: Path) -> Iterator[Path]:
+@pytest.fixture(name="isolated_qsettings", autouse=True)
+def isolated_qsettings_fixture(tmp_path: Path) -> Iterator[Path]:
     """Window geometry and view state go to the test's own folder, never the user's."""
     from PySide6.QtCore import QSettings
 
@@ -30,8 +35,8 @@ def isolated_qsettings(tmp_path: Path) -> Iterator[Path]:
     yield folder
 
 
-@pytest.fixture(autouse=True)
-def no_operation_left_running() -> Iterator[None]:
+@pytest.fixture(name="no_operation_left_running", autouse=True)
+def no_operation_left_running_fixture() -> Iterator[None]:
     """A test that leaves background work running (or undelivered) fails."""
     yield
     from iamedic_desktop.ui.operations import live_runners
@@ -40,8 +45,8 @@ def no_operation_left_running() -> Iterator[None]:
     assert not busy, f"{len(busy)} operation runner(s) still busy after the test"
 
 
-@pytest.fixture
-def main_window_factory(qtbot: QtBot) -> Iterator[Callable[[Settings], MainWindow]]:
+@pytest.fixture(name="main_window_factory")
+def main_window_factory_fixture(qtbot: QtBot) -> Iterator[Callable[[Settings], MainWindow]]:
     """Makes main windows that live until the test ends and are then closed by qtbot.
 
     Holding them here matters: a window the garbage collector takes is destroyed without

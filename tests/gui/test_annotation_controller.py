@@ -358,3 +358,15 @@ def test_edits_made_while_the_annotations_are_read_stay_on_screen(world: World) 
     assert sorted(world.stored(image.id)) == ["CM", "IT", "NT"]
     assert sorted(b.bb_class for b in world.canvas.box_states()) == ["CM", "IT", "NT"]
     assert world.controller.usefulness == 1 and not world.controller.is_loading()
+
+
+def test_an_edit_shows_saving_until_its_commit_returns(world: World) -> None:  # noqa: F811
+    image = world.add_image()
+    world.open_image(image)
+    seen: list[bool] = []
+    world.controller.saving_changed.connect(seen.append)
+    world.draw("CM", 10, 10, 50, 50)
+    world.settle()
+    assert seen[0] is True and seen[-1] is False
+    assert world.controller.is_saved() and not world.canvas.is_showing_saving()
+    assert world.stored(image.id)["CM"] == (10.0, 10.0, 40.0, 40.0, False)
