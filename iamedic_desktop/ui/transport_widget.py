@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStyle,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -136,9 +137,13 @@ class TransportWidget(QWidget):
         self.loop_label = QLabel("", self)
         self.loop_label.setObjectName("loopLabel")
 
-        layout = QHBoxLayout(self)
+        # Two rows, so the review area (and the docks beside it) fit a 1366 px screen:
+        # moving through the frames above, how to play them below.
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(4)
+        layout.setSpacing(2)
+        moving = QHBoxLayout()
+        moving.setSpacing(4)
         for button in (
             self.start_button,
             self.back10_button,
@@ -148,22 +153,27 @@ class TransportWidget(QWidget):
             self.forward10_button,
             self.end_button,
         ):
-            layout.addWidget(button)
-        layout.addSpacing(12)
-        layout.addWidget(QLabel("Frame", self))
-        layout.addWidget(self.frame_box)
-        layout.addWidget(self.frame_total)
-        layout.addSpacing(8)
-        layout.addWidget(self.time_box)
-        layout.addWidget(self.duration_label)
-        layout.addSpacing(8)
-        layout.addWidget(self.fps_label)
-        layout.addStretch(1)
-        layout.addWidget(self.speed_box)
-        layout.addSpacing(8)
+            moving.addWidget(button)
+        moving.addSpacing(12)
+        moving.addWidget(QLabel("Frame", self))
+        moving.addWidget(self.frame_box)
+        moving.addWidget(self.frame_total)
+        moving.addSpacing(8)
+        moving.addWidget(self.time_box)
+        moving.addWidget(self.duration_label)
+        moving.addStretch(1)
+        playing = QHBoxLayout()
+        playing.setSpacing(4)
+        playing.addWidget(self.fps_label)
+        playing.addSpacing(8)
+        playing.addWidget(self.speed_box)
+        playing.addSpacing(8)
         for widget in (self.loop_in_button, self.loop_out_button, self.loop_clear_button):
-            layout.addWidget(widget)
-        layout.addWidget(self.loop_label)
+            playing.addWidget(widget)
+        playing.addWidget(self.loop_label)
+        playing.addStretch(1)
+        layout.addLayout(moving)
+        layout.addLayout(playing)
         self._shown = 0
         self._typing: set[str] = set()  # boxes the user is typing in: not overwritten
         self.set_media(None)
