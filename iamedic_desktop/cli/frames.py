@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import argparse
 import math
-import signal
 import sys
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from iamedic_desktop.cli.output import Column, print_json, print_table
+from iamedic_desktop.cli.progress import ProgressBar, cancel_on_ctrl_c
 from iamedic_desktop.cli.stores import local_store
 
 if TYPE_CHECKING:
-    from iamedic_desktop.core.progress import CancelToken, Progress
     from iamedic_desktop.core.settings import Settings
 
 EXIT_CANCELLED = 130  # what a shell reports for Ctrl+C
@@ -120,48 +117,6 @@ def list_command(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-class _ProgressLine:
-    """One self-overwriting progress line on a terminal; silent when not a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.shown = False
-
-    def __call__(self, progress: Progress) -> None:
-        if self.enabled:
-            line = f"⏳ {progress.fraction:4.0%}  {progress.message}"
-            self.stream.write(f"\r\x1b[K{line}")
-            self.stream.flush()
-            self.shown = True
-
-    def end(self) -> None:
-        if self.shown:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.shown = False
-
-
-@contextmanager
-def _cancel_on_ctrl_c(token: CancelToken) -> Iterator[None]:
-    """The first Ctrl+C asks the work to stop after the current frame; a second one stops now."""
-
-    def handler(signum: int, frame: object) -> None:
-        if token.cancelled:
-            raise KeyboardInterrupt
-        token.cancel()
-        print("\n⚠️ Stopping after the current frame...", file=sys.stderr, flush=True)
-
-    if threading.current_thread() is not threading.main_thread():
-        yield  # signals reach the main thread only; a caller elsewhere cancels by the token
-        return
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def extract_command(args: argparse.Namespace, settings: Settings) -> int:
     """Take one still or many and print what was made."""
     from iamedic_desktop.core.progress import CancelToken
@@ -178,9 +133,9 @@ def extract_command(args: argparse.Namespace, settings: Settings) -> int:
                 print_table([one.frame], FRAME_COLUMNS)
             return 0
         token = CancelToken()
-        line = _ProgressLine(sys.stderr)
+        line = ProgressBar(sys.stderr)
         try:
-            with _cancel_on_ctrl_c(token):
+            with cancel_on_ctrl_c(token, "frame"):
                 if args.every_frames is not None:
                     batch = extraction.extract_every_frames(
                         *context, args.every_frames, progress=line, cancel=token

@@ -4,23 +4,19 @@ and looking at a file the way an import would."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from iamedic_desktop.cli.output import Column, print_fields, print_json, print_table
+from iamedic_desktop.cli.progress import ProgressBar, cancel_on_ctrl_c
 from iamedic_desktop.cli.stores import local_store
 
 if TYPE_CHECKING:
-    from iamedic_desktop.core.progress import CancelToken, Progress
     from iamedic_desktop.core.settings import Settings
     from iamedic_desktop.schemas.imports import ImportReport
 
 EXIT_CANCELLED = 130
-_BAR_WIDTH = 24
 
 MEDIA_COLUMNS: list[Column] = [
     ("ID", lambda m: m.id),
@@ -91,48 +87,6 @@ def add_parsers(
     probe.set_defaults(handler=probe_command)
 
 
-class _ProgressBar:
-    """A self-overwriting progress bar on a terminal; silent when not a terminal."""
-
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
-        self.enabled = stream.isatty()
-        self.shown = False
-
-    def __call__(self, progress: Progress) -> None:
-        if not self.enabled:
-            return
-        filled = int(progress.fraction * _BAR_WIDTH)
-        bar = "█" * filled + "·" * (_BAR_WIDTH - filled)
-        line = f"⏳ [{bar}] {progress.done}/{progress.total}  {progress.message[:60]}"
-        self.stream.write(f"\r\x1b[K{line}")
-        self.stream.flush()
-        self.shown = True
-
-    def end(self) -> None:
-        """Clear the bar once the work is over."""
-        if self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
-@contextmanager
-def _cancel_on_ctrl_c(token: CancelToken) -> Iterator[None]:
-    """The first Ctrl+C stops the import after the current file; a second one stops now."""
-
-    def handler(signum: int, frame: object) -> None:
-        if token.cancelled:
-            raise KeyboardInterrupt
-        token.cancel()
-        print("\n⚠️ Stopping after the current file...", file=sys.stderr, flush=True)
-
-    previous = signal.signal(signal.SIGINT, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def shown(path: str) -> str:
     """A path as it may be printed on a terminal: control and bidi characters escaped."""
     import unicodedata
@@ -170,10 +124,10 @@ def import_command(args: argparse.Namespace, settings: Settings) -> int:
     from iamedic_desktop.services.imports import import_paths
 
     token = CancelToken()
-    bar = _ProgressBar(sys.stderr)
+    bar = ProgressBar(sys.stderr)
     with local_store(settings) as store:
         try:
-            with _cancel_on_ctrl_c(token):
+            with cancel_on_ctrl_c(token, "file"):
                 report = import_paths(
                     store.uow,
                     store.actor,
