@@ -75,13 +75,11 @@ class StoredForm:
 # --- the tasks (run in the child) -------------------------------------------------------------
 
 
-def _inspect(
-    path: str, probe_timeout: float, max_image_pixels: int, accepted: list[list[str]]
-) -> dict[str, Any]:
+def _inspect(path: str, probe_timeout: float, max_image_pixels: int) -> dict[str, Any]:
     from iamedic_desktop.media.sniff import sniff
 
     source = Path(path)
-    sniffed = sniff(source, accepted=(frozenset(accepted[0]), frozenset(accepted[1])))
+    sniffed = sniff(source)
     if sniffed.kind is None:
         raise InvalidInputError(sniffed.reason)
     if sniffed.kind == "image":
@@ -126,13 +124,11 @@ def _store_form(
     output: str,
     name: str,
     probe: dict[str, Any] | None,
-    accepted: list[list[str]],
 ) -> dict[str, Any]:
     from iamedic_desktop.media.probe import VideoProbe, probe_video
     from iamedic_desktop.media.sniff import sniff
 
     source, target = Path(path), Path(output)
-    types = (frozenset(accepted[0]), frozenset(accepted[1]))
     if kind == "video":
         from iamedic_desktop.media.transcode import ensure_browser_playable
 
@@ -143,7 +139,7 @@ def _store_form(
         form = StoredForm(
             True,
             "video",
-            sniff(target, accepted=types).mime_type,
+            sniff(target).mime_type,
             result.display_width,
             result.display_height,
             dataclasses.asdict(result),
@@ -165,7 +161,7 @@ def _store_form(
     form = StoredForm(
         True,
         conversion.kind,
-        sniff(target, accepted=types).mime_type,
+        sniff(target).mime_type,
         conversion.width,
         conversion.height,
         dataclasses.asdict(video) if video is not None else None,
@@ -182,13 +178,6 @@ _TASKS: dict[str, Callable[..., dict[str, Any]]] = {"inspect": _inspect, "store_
 # --- the calls (made by the importing process) ------------------------------------------------
 
 
-def _accepted() -> list[list[str]]:
-    from iamedic_desktop.media.sniff import accepted_types
-
-    images, videos = accepted_types()
-    return [sorted(images), sorted(videos)]
-
-
 def inspect_file(
     worker: IsolatedWorker,
     path: Path,
@@ -202,7 +191,6 @@ def inspect_file(
         "path": str(path),
         "probe_timeout": timeout,
         "max_image_pixels": max_image_pixels,
-        "accepted": _accepted(),
     }
     result = worker.call("inspect", args, timeout=timeout, cancel=cancel)
     return Inspection(**result)
@@ -225,7 +213,6 @@ def make_stored_form(
         "output": str(output),
         "name": name,
         "probe": inspection.probe,
-        "accepted": _accepted(),
     }
     result = worker.call("store_form", args, timeout=timeout, cancel=cancel)
     result["deidentified"] = tuple(result.get("deidentified") or ())

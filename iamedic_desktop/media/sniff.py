@@ -19,7 +19,6 @@ SNIFF_BYTES = 64 * 1024
 DICOM_MIME = "application/dicom"
 
 Kind = Literal["image", "video", "dicom"]
-Accepted = tuple[frozenset[str], frozenset[str]]
 
 # libmagic's names for accepted types -> the names the web stores.
 ALIASES: dict[str, str] = {
@@ -96,16 +95,10 @@ def _short(mime: str) -> str:
     return _SHORT_NAMES.get(mime, mime.split("/")[1].upper())
 
 
-def accepted_types() -> Accepted:
-    """The web's accepted image and video MIME types (``media/mime_types.py``)."""
-    return ACCEPTED_IMAGE_MIME_TYPES, ACCEPTED_VIDEO_MIME_TYPES
-
-
-def accepted_summary(accepted: Accepted | None = None) -> str:
+def accepted_summary() -> str:
     """The accepted types, for refusal messages."""
-    image_types, video_types = accepted or accepted_types()
-    images = ", ".join(sorted(_short(m) for m in image_types))
-    videos = ", ".join(sorted(_short(m) for m in video_types))
+    images = ", ".join(sorted(_short(m) for m in ACCEPTED_IMAGE_MIME_TYPES))
+    videos = ", ".join(sorted(_short(m) for m in ACCEPTED_VIDEO_MIME_TYPES))
     return f"accepted are images ({images}), videos ({videos}) and DICOM files"
 
 
@@ -117,8 +110,8 @@ def sniff_bytes(head: bytes) -> str:
     return ALIASES.get(mime, mime)
 
 
-def sniff(path: Path, *, accepted: Accepted | None = None) -> Sniffed:
-    """What ``path`` holds, judged by content only (``accepted``: the lists, when known)."""
+def sniff(path: Path) -> Sniffed:
+    """What ``path`` holds, judged by content only."""
     try:
         with path.open("rb") as handle:
             head = handle.read(SNIFF_BYTES)
@@ -129,12 +122,11 @@ def sniff(path: Path, *, accepted: Accepted | None = None) -> Sniffed:
     if _looks_like_dicom(path, head):
         return Sniffed(DICOM_MIME, "dicom", "DICOM (by its content)")
     mime = sniff_bytes(head)
-    image_types, video_types = accepted or accepted_types()
-    if mime in image_types:
+    if mime in ACCEPTED_IMAGE_MIME_TYPES:
         return Sniffed(mime, "image", f"an image ({mime})")
-    if mime in video_types:
+    if mime in ACCEPTED_VIDEO_MIME_TYPES:
         return Sniffed(mime, "video", f"a video ({mime})")
-    summary = accepted_summary((image_types, video_types))
+    summary = accepted_summary()
     return Sniffed(
         mime, None, f"This is {_describe(mime)} ({mime}), judged by its content; {summary}."
     )
