@@ -358,3 +358,45 @@ class _VideoStrip(_Strip):
             text = errors.decode("utf-8", "replace").strip()
             log.warning("⚠️ ffmpeg could not make thumbnails of %s: %s", self.path.name, text)
         return [out if out.is_file() else None for out in outputs]
+
+
+SEQUENTIAL_FACTOR = 12  # decode a range in order when it is at most this many times the asks
+
+
+def exact_thumbnails(
+    path: Path,
+    frames: Sequence[int],
+    size: tuple[int, int],
+    *,
+    cancel: CancelToken,
+    superseded: Callable[[], bool],
+    on_thumb: Callable[[int, RGBFrame], None],
+) -> None:
+    """Thumbnails of exactly ``frames`` (resized to ``size``), each handed to ``on_thumb``.
+
+    Nearby frames are decoded in order rather than sought one by one; stops when cancelled or
+    when ``superseded()`` says a newer request replaced this one. Worker thread only.
+    """
+    import cv2
+
+    from iamedic_desktop.media.open_source import open_frame_source
+
+    wanted = sorted(set(frames))
+    source = open_frame_source(path, readahead=0)
+    try:
+        wanted = [n for n in wanted if 0 <= n < source.frame_count]
+        if not wanted:
+            return
+        first, last = wanted[0], wanted[-1]
+        keep = set(wanted)
+        if last - first + 1 <= SEQUENTIAL_FACTOR * len(wanted):
+            pairs = ((n, p) for n, p in source.iter_frames(first, last + 1) if n in keep)
+        else:
+            pairs = ((n, source.frame(n)) for n in wanted)
+        for n, pixels in pairs:
+            cancel.raise_if_cancelled("Making the timeline thumbnails")
+            if superseded():
+                return
+            on_thumb(n, _rgb(cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)))
+    finally:
+        source.close()

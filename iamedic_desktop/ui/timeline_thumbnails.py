@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 OVERVIEW_COUNT = 64  # thumbnails over the whole media
 BACKGROUND_NICE = 10  # the thumbnail threads' nice value (Linux)
-_SEQUENTIAL_FACTOR = 12  # decode a range in order when it is at most this many times the asks
 
 
 class TimelineThumbnailLoader(QObject):
@@ -209,28 +208,7 @@ def _exact(
     deliver: functools.partial[None],
 ) -> None:
     """Worker: exact thumbnails of ``frames``, until cancelled or asked for others."""
-    import cv2
-
-    from iamedic_desktop.media.open_source import open_frame_source
+    from iamedic_desktop.media.thumbnails import exact_thumbnails
 
     _yield_to_playback()
-    wanted = sorted(set(frames))
-    source = open_frame_source(path, readahead=0)
-    try:
-        wanted = [n for n in wanted if 0 <= n < source.frame_count]
-        if not wanted:
-            return
-        first, last = wanted[0], wanted[-1]
-        keep = set(wanted)
-        if last - first + 1 <= _SEQUENTIAL_FACTOR * len(wanted):
-            pairs = ((n, p) for n, p in source.iter_frames(first, last + 1) if n in keep)
-        else:
-            pairs = ((n, source.frame(n)) for n in wanted)
-        for n, pixels in pairs:
-            token.raise_if_cancelled("Making the timeline thumbnails")
-            if superseded():
-                return
-            small = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
-            deliver(n, small)
-    finally:
-        source.close()
+    exact_thumbnails(path, frames, size, cancel=token, superseded=superseded, on_thumb=deliver)
