@@ -222,8 +222,14 @@ def make_stored_form(
 # --- the child's main loop ------------------------------------------------------------------
 
 
+CHILD_NICE = 10  # an import is background work: the window's thread comes first
+
+
 def _limit_resources(memory_limit: int) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash leaves no core file behind
+    # Inherited by ffprobe and ffmpeg: a transcode on every core must not starve the UI.
+    with contextlib.suppress(OSError):
+        os.nice(CHILD_NICE)
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard == resource.RLIM_INFINITY or hard > memory_limit:
         with contextlib.suppress(ValueError, OSError):  # some kernels do not enforce it
