@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -56,6 +57,9 @@ WINDOW_TITLE = "IAMEDIC Workstation"
 DEFAULT_SIZE = (1500, 900)
 DOCK_WIDTHS = (330, 300)  # study browser, annotation
 DRAIN_TIMEOUT_S = 30.0  # how long closing waits for pending saves
+# Worker threads (decoding, thumbnails, imports) run Python too; with the default 5 ms switch
+# interval the UI thread can queue behind them for the GIL many times in one repaint.
+UI_SWITCH_INTERVAL_S = 0.001
 
 
 class MainWindow(QMainWindow):
@@ -70,6 +74,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("mainWindow")
+        sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
         self._settings = settings
         self._store: LocalStore | None = None
         # Filled and emptied on the database thread only: a store opened while the window
