@@ -285,3 +285,28 @@ def _reason(exc: BaseException, password: str | None = None) -> str:
     lines = str(cause).strip().splitlines()
     first = lines[0] if lines else exc.__class__.__name__
     return first.replace(password, "***") if password else first
+
+
+def run_env(migrate: Callable[[Connection], None], *, what: str, example_url: str) -> None:
+    """The body of both ``env.py`` files: migrate over the application's connection, or over
+    ``-x url=...`` when a developer runs Alembic from the command line."""
+    from alembic import context
+
+    from iamedic_desktop.core.database import create_engine_for_url
+
+    if context.is_offline_mode():
+        raise RuntimeError(f"The {what} is migrated online only (no --sql).")
+    connection = context.config.attributes.get("connection")
+    if connection is not None:
+        migrate(connection)
+        return
+    url = context.get_x_argument(as_dictionary=True).get("url")
+    url = url or context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError(f"Pass the {what} with: alembic -x url={example_url} ...")
+    engine = create_engine_for_url(url)
+    try:
+        with engine.connect() as conn:
+            migrate(conn)
+    finally:
+        engine.dispose()

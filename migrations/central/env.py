@@ -13,8 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection, create_engine, text
+from sqlalchemy import Connection, text
 
+from iamedic_desktop.core.migrate import run_env
 from iamedic_desktop.models import Base
 
 SCHEMA = "workstation"
@@ -54,24 +55,4 @@ def _migrate(connection: Connection) -> None:
             connection.execute(text(f"DROP SCHEMA {SCHEMA} CASCADE"))
 
 
-def run() -> None:
-    """Migrate over the given connection, or over ``-x url=...`` from the command line."""
-    if context.is_offline_mode():
-        raise RuntimeError("The central database is migrated online only (no --sql).")
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        _migrate(connection)
-        return
-    url = context.get_x_argument(as_dictionary=True).get("url")
-    url = url or context.config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError("Pass the database with: alembic -x url=postgresql://... ...")
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            _migrate(connection)
-    finally:
-        engine.dispose()
-
-
-run()
+run_env(_migrate, what="central database", example_url="postgresql://...")

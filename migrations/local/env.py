@@ -9,7 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-from iamedic_desktop.core.database import create_engine_for_url
+from iamedic_desktop.core.migrate import run_env
 from iamedic_desktop.models import Base, LocalBase
 
 target_metadata = [Base.metadata, LocalBase.metadata]
@@ -41,24 +41,4 @@ def _migrate(connection: Connection) -> None:
         connection.commit()
 
 
-def run() -> None:
-    """Migrate over the given connection, or over ``-x url=...`` from the command line."""
-    if context.is_offline_mode():
-        raise RuntimeError("The local store is migrated online only (no --sql).")
-    connection = context.config.attributes.get("connection")
-    if connection is not None:
-        _migrate(connection)
-        return
-    url = context.get_x_argument(as_dictionary=True).get("url")
-    url = url or context.config.get_main_option("sqlalchemy.url")
-    if not url:
-        raise RuntimeError("Pass the store with: alembic -x url=sqlite:///path/to/store ...")
-    engine = create_engine_for_url(url)
-    try:
-        with engine.connect() as connection:
-            _migrate(connection)
-    finally:
-        engine.dispose()
-
-
-run()
+run_env(_migrate, what="local store", example_url="sqlite:///path/to/store")
