@@ -14,6 +14,7 @@ doctor access (the ``doctor`` role and an approved profile).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -202,29 +203,31 @@ def load_prediction_for_actor(
     session: Session, actor: Actor, prediction_id: object
 ) -> PictureClassificationPrediction | PictureBBPrediction:
     """A classification or box prediction of one of the actor's active media, by its id."""
-    parsed = parse_id(prediction_id, what="prediction")
-    row: PictureClassificationPrediction | PictureBBPrediction | None
-    row = session.get(PictureClassificationPrediction, parsed)
-    if row is None:
-        row = session.get(PictureBBPrediction, parsed)
-    if row is None:
-        raise NotFoundError(f"The prediction {parsed} was not found among your studies.")
-    _check_media_child(session, actor, row.media_id, what="prediction", id_=parsed)
-    return row
+    return _load_media_child(
+        session, actor, prediction_id, PictureClassificationPrediction, PictureBBPrediction,
+        what="prediction",
+    )  # fmt: skip
 
 
 def load_annotation_for_actor(
     session: Session, actor: Actor, annotation_id: object
 ) -> PictureClassificationAnnotation | PictureBBAnnotation:
     """A usefulness label or a box of one of the actor's active media, by its id."""
-    parsed = parse_id(annotation_id, what="annotation")
-    row: PictureClassificationAnnotation | PictureBBAnnotation | None
-    row = session.get(PictureClassificationAnnotation, parsed)
+    return _load_media_child(
+        session, actor, annotation_id, PictureClassificationAnnotation, PictureBBAnnotation,
+        what="annotation",
+    )  # fmt: skip
+
+
+def _load_media_child(
+    session: Session, actor: Actor, row_id: object, *models: type[Any], what: str
+) -> Any:
+    # The row of the first of ``models`` that holds this id, if its media is the actor's.
+    parsed = parse_id(row_id, what=what)
+    row = next((r for m in models if (r := session.get(m, parsed)) is not None), None)
     if row is None:
-        row = session.get(PictureBBAnnotation, parsed)
-    if row is None:
-        raise NotFoundError(f"The annotation {parsed} was not found among your studies.")
-    _check_media_child(session, actor, row.media_id, what="annotation", id_=parsed)
+        raise NotFoundError(f"The {what} {parsed} was not found among your studies.")
+    _check_media_child(session, actor, row.media_id, what=what, id_=parsed)
     return row
 
 
