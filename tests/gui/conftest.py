@@ -7,6 +7,7 @@ import and the test parameter sharing a name.
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,11 +38,20 @@ def isolated_qsettings_fixture(tmp_path: Path) -> Iterator[Path]:
 
 @pytest.fixture(name="no_operation_left_running", autouse=True)
 def no_operation_left_running_fixture() -> Iterator[None]:
-    """A test that leaves background work running (or undelivered) fails."""
+    """A test that leaves background work running (or undelivered) fails.
+
+    Afterwards the test's Qt wrappers are collected here, on the UI thread with no work
+    running, rather than by a garbage collection that happens to start in the middle of the
+    next test (on whatever thread allocates then), which crashed PySide.
+    """
     yield
     from iamedic_desktop.ui.operations import live_runners
 
     busy = [runner for runner in live_runners() if not runner.is_idle()]
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
     assert not busy, f"{len(busy)} operation runner(s) still busy after the test"
 
 
