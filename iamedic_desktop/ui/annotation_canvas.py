@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 
 from iamedic_desktop.ui.annotation_scene import AnnotationScene
 from iamedic_desktop.ui.box_item import MIN_BOX_PX, BoxItem, BoxState
+from iamedic_desktop.ui.canvas_badges import BADGE_AREA, paint_badges
 from iamedic_desktop.ui.class_colors import class_color
 from iamedic_desktop.ui.prediction_item import PredictionItem, PredictionState
 from iamedic_desktop.ui.tag_item import TagItem
@@ -34,8 +35,6 @@ MIN_ZOOM = 0.1
 MAX_ZOOM = 8.0
 ZOOM_STEP = 1.25
 WHEEL_STEP = 1.15  # per notch (120 eighths of a degree)
-_USEFULNESS_BADGES = {1: ("Useful", "#2f9e44"), 0: ("Not useful", "#c92a2a")}
-_BADGE_AREA = QRect(0, 0, 220, 64)
 
 
 class AnnotationCanvasView(QGraphicsView):
@@ -126,7 +125,7 @@ class AnnotationCanvasView(QGraphicsView):
     def set_saving(self, saving: bool) -> None:
         """Show "Saving" under the label while an edit on screen is not yet committed."""
         self._saving = saving
-        self.viewport().update(_BADGE_AREA)
+        self.viewport().update(BADGE_AREA)
 
     def is_showing_saving(self) -> bool:
         """Whether the "Saving" badge is up."""
@@ -135,7 +134,7 @@ class AnnotationCanvasView(QGraphicsView):
     def set_usefulness(self, usefulness: int | None) -> None:
         """The usefulness label shown in the corner: 1 useful, 0 not useful, None no label."""
         self._usefulness = usefulness
-        self.viewport().update(_BADGE_AREA)
+        self.viewport().update(BADGE_AREA)
 
     # --- zoom and pan --------------------------------------------------------------------------
 
@@ -389,26 +388,8 @@ class AnnotationCanvasView(QGraphicsView):
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
         # The viewport scrolls its pixels; the badge must stay in the corner.
-        self.viewport().update(_BADGE_AREA)
+        self.viewport().update(BADGE_AREA)
 
     def drawForeground(self, painter: QPainter, rect: QRectF) -> None:
-        if not self.has_image():
-            return
-        style = None if self._usefulness is None else _USEFULNESS_BADGES.get(self._usefulness)
-        text, color = style or ("No label", "#495057")
-        painter.save()
-        painter.resetTransform()
-        font = painter.font()
-        font.setPixelSize(13)
-        font.setBold(True)
-        painter.setFont(font)
-        width = painter.fontMetrics().horizontalAdvance(text) + 16
-        badge = QRectF(8, 8, width, 22)
-        painter.fillRect(badge, QColor(color))
-        painter.setPen(QColor("#ffffff"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
-        if self._saving:
-            saving = QRectF(8, 34, painter.fontMetrics().horizontalAdvance("Saving") + 16, 22)
-            painter.fillRect(saving, QColor("#e67700"))
-            painter.drawText(saving, Qt.AlignmentFlag.AlignCenter, "Saving")
-        painter.restore()
+        if self.has_image():
+            paint_badges(painter, self._usefulness, self._saving)
