@@ -19,6 +19,13 @@ PROFILE_FIELD_MAX_LENGTH = 255
 NOTES_MAX_LENGTH = 5000
 MAX_PAGE_SIZE = 1000
 
+# Format characters (zero-width space and joiners, BOM, soft hyphen, bidi marks, overrides and
+# isolates, tags) and line/paragraph separators: they show nothing, or reorder what is shown.
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Zl", "Zp"})
+# Letters and marks that draw nothing: Hangul fillers, the braille blank, the combining
+# grapheme joiner.
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u034f")
+
 # Something a person meant as an id: uuid-shaped groups, or a long run of hex digits and dashes.
 # "2024-01-15" or "case-7" are plausible aliases and must not match.
 _UUID_LIKE = re.compile(
@@ -40,15 +47,58 @@ def clean_text(value: object, *, what: str, max_length: int) -> str:
         raise InvalidInputError(
             f"The {what} is {len(text)} characters long; at most {max_length} are allowed."
         )
-    if any(unicodedata.category(ch) == "Cc" for ch in text):
+    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in text):
         # NUL and friends break PostgreSQL and are never typed on purpose.
         raise InvalidInputError(f"The {what} contains control characters; remove them.")
     return text
 
 
 def clean_alias(alias: object) -> str:
-    """A study alias: stripped, 1-255 characters."""
-    return clean_text(alias, what="study alias", max_length=ALIAS_MAX_LENGTH)
+    """A study alias as stored: NFC, one kind of space, stripped, 1-255 visible characters.
+
+    Two aliases that look the same must be the same text, so the canonical composition (NFC)
+    is stored, every space separator becomes U+0020, and characters that show nothing
+    (format characters, bidi overrides, fillers) are refused rather than silently removed:
+    the clinician sees what was wrong. Leading and trailing white space is trimmed, as it
+    always was: nobody can see it, and an alias is typed, pasted or given on a command line.
+    An id's spelling is refused, since STUDY on the command line may be either.
+    """
+    if not isinstance(alias, str):
+        raise InvalidInputError("The study alias must be text.")
+    text = clean_text(normalise_alias(alias), what="study alias", max_length=ALIAS_MAX_LENGTH)
+    hidden = next((ch for ch in text if _is_invisible(ch)), None)
+    if hidden is not None:
+        raise InvalidInputError(
+            f"The study alias contains an invisible character ({_describe(hidden)}); remove "
+            "it, so that aliases which look the same are the same."
+        )
+    if try_parse_uuid(text) is not None:
+        raise InvalidInputError(
+            f"The study alias '{text}' is spelled like a study id; ids and aliases must never "
+            "be confused where a study is named, so choose another alias."
+        )
+    return text
+
+
+def normalise_alias(text: str) -> str:
+    """``text`` in the form aliases are stored and compared in (NFC, plain spaces)."""
+    composed = unicodedata.normalize("NFC", text)
+    return "".join(" " if unicodedata.category(ch) == "Zs" else ch for ch in composed)
+
+
+def alias_spellings(ref: str) -> list[str]:
+    """The stored texts an alias ``ref`` may match: NFC (ours) and NFD (a macOS paste)."""
+    nfc = normalise_alias(ref.strip())
+    return sorted({nfc, unicodedata.normalize("NFD", nfc)})
+
+
+def _is_invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in _INVISIBLE_CATEGORIES or ch in _INVISIBLE_LETTERS
+
+
+def _describe(ch: str) -> str:
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X} {name}".rstrip()
 
 
 def clean_notes(notes: object) -> str | None:

@@ -50,6 +50,71 @@ def test_alias_length_counts_after_stripping() -> None:
     assert clean_alias(" " + "a" * 255 + " ") == "a" * 255
 
 
+def test_alias_is_normalised_to_nfc() -> None:
+    decomposed = "Cafe\u0301 twins"  # e + combining acute: looks like the composed é
+    assert clean_alias(decomposed) == "Caf\u00e9 twins"
+    assert clean_alias(decomposed) == clean_alias("Caf\u00e9 twins")
+    assert len(clean_alias("e\u0301" * 255)) == 255  # the length counts what is seen
+
+
+def test_alias_spaces_of_every_kind_are_one_space() -> None:
+    # A no-break or thin space looks like a space: two such aliases would look identical.
+    assert clean_alias("Twins\u00a0week\u2009" + "12") == "Twins week 12"
+    assert clean_alias("\u3000Twins\u00a0") == "Twins"
+
+
+@pytest.mark.parametrize(
+    ("alias", "named"),
+    [
+        ("Twi\u200bns", "U+200B"),  # zero-width space
+        ("Twi\u200dns", "U+200D"),  # zero-width joiner
+        ("Twi\u200cns", "U+200C"),  # zero-width non-joiner
+        ("\ufeffTwins", "U+FEFF"),  # byte-order mark
+        ("Twi\u00adns", "U+00AD"),  # soft hyphen
+        ("Twins \u202eSUOI", "U+202E"),  # right-to-left override
+        ("Twins \u2066x\u2069", "U+2066"),  # left-to-right isolate
+        ("Twins\u200e", "U+200E"),  # left-to-right mark, at the end: not stripped
+        ("Twins\u2060", "U+2060"),  # word joiner
+        ("Twins\U000e0041", "U+E0041"),  # tag character
+        ("Twins\u3164", "U+3164"),  # Hangul filler: a letter that shows nothing
+        ("Twins\u2028week", "U+2028"),  # line separator
+        ("Twins\u034f", "U+034F"),  # combining grapheme joiner
+    ],
+)
+def test_alias_with_invisible_characters_is_refused_naming_them(alias: str, named: str) -> None:
+    with pytest.raises(InvalidInputError, match="invisible") as info:
+        clean_alias(alias)
+    assert named in str(info.value)
+
+
+def test_alias_with_a_tab_or_newline_is_refused() -> None:
+    for alias in ("Twins\tweek", "Twins\nweek", "Twins\x7f"):
+        with pytest.raises(InvalidInputError, match="control characters"):
+            clean_alias(alias)
+
+
+@pytest.mark.parametrize(
+    "alias",
+    [
+        "3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f",
+        "3F2B8C1E-9D4A-4B7E-8C2F-1A2B3C4D5E6F",
+        "3f2b8c1e9d4a4b7e8c2f1a2b3c4d5e6f",
+        "{3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f}",
+        "urn:uuid:3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f",
+        " 3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f ",
+    ],
+)
+def test_alias_spelled_like_an_id_is_refused_with_the_reason(alias: str) -> None:
+    with pytest.raises(InvalidInputError, match="spelled like a study id") as info:
+        clean_alias(alias)
+    assert "ids and aliases" in str(info.value)
+
+
+@pytest.mark.parametrize("alias", ["2024-01-15", "deadbeef", "Ünal twins", "NT 3 \u2764\ufe0f"])
+def test_ordinary_aliases_pass(alias: str) -> None:
+    assert clean_alias(alias) == alias
+
+
 @pytest.mark.parametrize(
     "ref",
     [
