@@ -9,14 +9,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, Double, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, Double, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iamedic_desktop.models.base import LocalBase, UTCDateTime, utcnow
 
 
 class LocalIdentity(LocalBase):
-    """The single row naming this store: its device id and, in local mode, its local user."""
+    """The single row naming this store: its device id and, in local mode, its local user.
+
+    ``device_id`` also names the store: it is written into the data folder's marker, tying the
+    media to this database, so a data folder whose database was lost or swapped is refused.
+    """
 
     __tablename__ = "local_identity"
 
@@ -46,9 +50,23 @@ class MediaFile(LocalBase):
     transcode), so importing the same file twice into a study is recognised; ``probe_json``
     keeps the probe (duration, fps, frame count, size, codec, rotation) so views need not
     probe again; ``dicom_json`` keeps the de-identified DICOM header of a converted file.
+
+    ``active_study_id`` is the study of the file's media while that media is active (a trigger
+    on ``media`` clears it on delete): with ``source_sha256`` it is unique, so the duplicate
+    rule holds even when two imports race. ``missing_since`` is set while the media is
+    ``failed`` because its file is missing.
     """
 
     __tablename__ = "media_files"
+    __table_args__ = (
+        Index(
+            "uq_media_files_active_source",
+            "active_study_id",
+            "source_sha256",
+            unique=True,
+            sqlite_where=text("active_study_id IS NOT NULL AND source_sha256 IS NOT NULL"),
+        ),
+    )
 
     file_path: Mapped[str] = mapped_column(String(36), primary_key=True)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
@@ -56,6 +74,8 @@ class MediaFile(LocalBase):
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
     probe_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     dicom_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    active_study_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    missing_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     stored_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
