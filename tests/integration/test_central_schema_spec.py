@@ -190,7 +190,9 @@ INDEXES: dict[str, dict[str, tuple[tuple[str, ...], bool]]] = {
         for c in ("created_at", "media_id", "media_type", "model_version")
     },
     "picture_classification_annotations": {
-        "ix_picture_classification_annotations_media_id": (("media_id",), UNIQUE)
+        "ix_picture_classification_annotations_media_id": (("media_id",), UNIQUE),
+        "ix_picture_classification_annotations_created_at": (("created_at",), PLAIN),
+        "ix_picture_classification_annotations_media_type": (("media_type",), PLAIN),
     },
     "picture_bb_predictions": {
         f"ix_picture_bb_predictions_{c}": ((c,), PLAIN)

@@ -253,3 +253,61 @@ def test_unreachable_server_is_reported_without_the_password() -> None:
     assert "127.0.0.1:1/central" in str(raised.value)
     assert "s3cret-pw" not in str(raised.value)
     assert isinstance(raised.value.__cause__, OperationalError)
+
+
+# Created by the web's migration, missed by workstation revision 0001 on an empty database.
+_LATE_INDEXES = {
+    "ix_picture_classification_annotations_created_at": "created_at",
+    "ix_picture_classification_annotations_media_type": "media_type",
+}
+
+
+def _public_indexes(engine: Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'")
+        )
+        return {name: definition for name, definition in rows}
+
+
+def test_upgrade_adds_the_web_indexes_a_0001_database_lacks(engine: Engine) -> None:
+    # A database set up by a workstation at revision 0001: the two indexes are missing.
+    with engine.connect() as conn:
+        command.upgrade(alembic_config(CENTRAL, conn), "0001")
+    with engine.begin() as conn:
+        for name in _LATE_INDEXES:
+            conn.execute(text(f"DROP INDEX IF EXISTS public.{name}"))
+    before = _snapshot(engine, "public")
+
+    upgrade_central(engine)
+
+    indexes = _public_indexes(engine)
+    for name, column in _LATE_INDEXES.items():
+        assert indexes[name] == (
+            f"CREATE INDEX {name} ON public.picture_classification_annotations "
+            f"USING btree ({column})"
+        )
+    after = _snapshot(engine, "public")
+    added = [r for r in after["indexes"] if r[2] in _LATE_INDEXES]
+    assert sorted(after["indexes"]) == sorted([*before["indexes"], *added])
+    for key in ("columns", "constraints", "enums", "triggers", "rows", "web_version"):
+        assert after[key] == before[key], key
+    assert central_status(engine).workstation_current == HEAD
+
+
+def test_a_web_database_with_the_indexes_keeps_them_as_they_are(engine: Engine) -> None:
+    _web_database(engine, stamp=WEB_REVISION)
+    with engine.begin() as conn:
+        # The web's own index, whatever its definition, is not replaced.
+        conn.execute(
+            text(
+                "DROP INDEX public.ix_picture_classification_annotations_media_type;"
+                "CREATE INDEX ix_picture_classification_annotations_media_type "
+                "ON public.picture_classification_annotations (media_type, id)"
+            )
+        )
+    public = _snapshot(engine, "public")
+
+    upgrade_central(engine)
+
+    assert _snapshot(engine, "public") == public
