@@ -20,3 +20,13 @@ class StudyDTO(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     media_count: int
+
+
+class RestoredStudyDTO(BaseModel):
+    """What a restore did: the study as it now stands, whether it was deleted, and in words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    study: StudyDTO
+    restored: bool
+    message: str

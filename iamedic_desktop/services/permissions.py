@@ -35,7 +35,12 @@ from iamedic_desktop.models import (
     UserRole,
 )
 from iamedic_desktop.schemas.actor import Actor
-from iamedic_desktop.services.validation import looks_like_uuid, parse_id, try_parse_uuid
+from iamedic_desktop.services.validation import (
+    alias_spellings,
+    looks_like_uuid,
+    parse_id,
+    try_parse_uuid,
+)
 
 _NEED_DOCTOR = "This needs doctor access: "
 
@@ -55,10 +60,15 @@ def profile_of(session: Session, user_id: uuid.UUID) -> DoctorProfile | None:
     ).one_or_none()
 
 
-def _study_by_alias(session: Session, doctor_id: uuid.UUID, alias: str) -> Study | None:
-    return session.scalars(
-        select(Study).where(Study.doctor_id == doctor_id, Study.alias == alias)
-    ).one_or_none()
+def _studies_by_alias(session: Session, doctor_id: uuid.UUID, ref: str) -> list[Study]:
+    """The doctor's studies whose alias is ``ref`` as typed, compared normalised."""
+    return list(
+        session.scalars(
+            select(Study)
+            .where(Study.doctor_id == doctor_id, Study.alias.in_(alias_spellings(ref)))
+            .order_by(Study.id)
+        )
+    )
 
 
 # --- roles ------------------------------------------------------------------------------------
@@ -132,21 +142,25 @@ def load_study_for_actor(
 def find_study_for_actor(
     session: Session, actor: Actor, study_ref: object, *, include_deleted: bool = False
 ) -> Study:
-    """The actor's study named by ``study_ref``: its id (UUID or text) or its alias."""
+    """The actor's study named by ``study_ref``: its id (UUID or text) or its alias.
+
+    Both readings are always tried, so an id never shadows an alias nor an alias an id: new
+    aliases cannot be spelled like ids, but the web accepts any, and a text naming two
+    studies is refused with both named rather than resolved by guess.
+    """
     if isinstance(study_ref, uuid.UUID):
         return load_study_for_actor(session, actor, study_ref, include_deleted=include_deleted)
     if not isinstance(study_ref, str) or not study_ref.strip():
         raise InvalidInputError("Name a study by its alias or its id.")
     ref = study_ref.strip()
-    study: Study | None = None
     parsed = try_parse_uuid(ref)
-    if parsed is not None:
-        candidate = session.get(Study, parsed)
-        if candidate is not None and candidate.doctor_id == actor.user_id:
-            study = candidate
-    if study is None:
-        # An alias may look like anything, a UUID included, so it is always tried.
-        study = _study_by_alias(session, actor.user_id, ref)
+    by_id = session.get(Study, parsed) if parsed is not None else None
+    if by_id is not None and by_id.doctor_id != actor.user_id:
+        by_id = None  # another doctor's: as if it did not exist (module policy)
+    by_alias = [s for s in _studies_by_alias(session, actor.user_id, ref) if s is not by_id]
+    if len(by_alias) + (by_id is not None) > 1:
+        raise InvalidInputError(_ambiguous(ref, by_id, by_alias))
+    study = by_id or (by_alias[0] if by_alias else None)
     if study is None:
         if parsed is None and looks_like_uuid(ref):
             raise InvalidInputError(
@@ -156,6 +170,17 @@ def find_study_for_actor(
         raise NotFoundError(f"No study of yours has the alias or id '{ref}'.")
     _refuse_deleted_study(study, include_deleted)
     return study
+
+
+def _ambiguous(ref: str, by_id: Study | None, by_alias: list[Study]) -> str:
+    named = [f"the study '{by_id.alias}' by its id"] if by_id is not None else []
+    named += [f"the study {s.id} by its alias" for s in by_alias]
+    count = "two" if len(named) == 2 else str(len(named))
+    return (
+        f"'{ref}' names {count} of your studies: {', and '.join(named)}. Name the one you "
+        "mean by its other name (its alias, or its id), and rename the study whose alias is "
+        "in doubt."
+    )
 
 
 def _refuse_deleted_study(study: Study, include_deleted: bool) -> None:

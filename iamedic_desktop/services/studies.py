@@ -2,12 +2,15 @@
 
 A study is named by ``study_ref``: its id (UUID text) or its alias among the actor's studies.
 Aliases are unique per doctor including soft-deleted studies (the central constraint
-``unique_doctor_study_alias`` covers them), so a taken alias is explained, never a crash.
+``unique_doctor_study_alias`` covers them), so a taken alias is explained, never a crash; they
+are stored in NFC and compared normalised (``validation.clean_alias``). Deleting only clears
+``studies.is_active`` (media keep their own flag), and restoring only sets it again.
 """
 
 from __future__ import annotations
 
 import logging
+import shlex
 import uuid
 from collections.abc import Iterable
 
@@ -18,11 +21,16 @@ from iamedic_desktop.core.errors import ConflictError
 from iamedic_desktop.models import Media, Study
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.common import Page
-from iamedic_desktop.schemas.studies import StudyDTO
+from iamedic_desktop.schemas.studies import RestoredStudyDTO, StudyDTO
 from iamedic_desktop.services.permissions import find_study_for_actor, require_doctor_role
 from iamedic_desktop.services.transactions import commit_or_conflict
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
-from iamedic_desktop.services.validation import check_paging, clean_alias, like_pattern
+from iamedic_desktop.services.validation import (
+    alias_spellings,
+    check_paging,
+    clean_alias,
+    like_pattern,
+)
 
 log = logging.getLogger(__name__)
 
@@ -41,10 +49,16 @@ def _media_counts(session: Session, study_ids: Iterable[uuid.UUID]) -> dict[uuid
     return {study_id: count for study_id, count in rows}
 
 
-def _alias_holder(session: Session, doctor_id: uuid.UUID, alias: str) -> Study | None:
-    return session.scalars(
-        select(Study).where(Study.doctor_id == doctor_id, Study.alias == alias)
-    ).one_or_none()
+def _alias_holders(
+    session: Session, doctor_id: uuid.UUID, alias: str, *, besides: uuid.UUID | None = None
+) -> list[Study]:
+    # NFD too: a row written elsewhere may hold the decomposed spelling of the same alias.
+    query = select(Study).where(
+        Study.doctor_id == doctor_id, Study.alias.in_(alias_spellings(alias))
+    )
+    if besides is not None:
+        query = query.where(Study.id != besides)
+    return list(session.scalars(query))
 
 
 def _listing(doctor_id: uuid.UUID, search: str | None, include_deleted: bool) -> Select[Study]:
@@ -76,15 +90,19 @@ def _dto_with_count(study: Study, media_count: int) -> StudyDTO:
     )
 
 
-def _require_alias_free(session: Session, doctor_id: uuid.UUID, alias: str) -> None:
-    holder = _alias_holder(session, doctor_id, alias)
-    if holder is None:
+def _require_alias_free(
+    session: Session, doctor_id: uuid.UUID, alias: str, *, besides: uuid.UUID | None = None
+) -> None:
+    holders = _alias_holders(session, doctor_id, alias, besides=besides)
+    if not holders:
         return
-    if holder.is_active:
+    if any(h.is_active for h in holders):
         raise ConflictError(f"You already have a study named '{alias}'; choose another alias.")
+    held = holders[0].alias
     raise ConflictError(
-        f"The alias '{alias}' is used by a deleted study; choose another alias or restore "
-        "that study"
+        f"The alias '{alias}' is taken by a deleted study of yours. Restore it with "
+        f"`iamedic studies restore {shlex.quote(held)}` or from the window's Deleted studies "
+        "view (Studies, Deleted…), or choose another alias."
     )
 
 
@@ -121,7 +139,7 @@ def rename_study(
         study = find_study_for_actor(session, actor, study_ref)
         if study.alias == clean:
             return _dto(session, study)
-        _require_alias_free(session, actor.user_id, clean)
+        _require_alias_free(session, actor.user_id, clean, besides=study.id)
         old = study.alias
         study.alias = clean
         commit_or_conflict(uow, _taken_message(clean))
@@ -178,16 +196,46 @@ def delete_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -
     return dto
 
 
-def restore_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> StudyDTO:
-    """Bring back one of the actor's soft-deleted studies (restoring an active one is a no-op)."""
+def list_deleted_studies(
+    uow_factory: UnitOfWorkFactory, actor: Actor, *, offset: int = 0, limit: int = 50
+) -> Page[StudyDTO]:
+    """The actor's soft-deleted studies, the latest deleted first (``updated_at`` is when)."""
+    check_paging(offset, limit)
+    with uow_factory() as uow:
+        session = uow.session
+        require_doctor_role(session, actor)
+        query = select(Study).where(Study.doctor_id == actor.user_id, Study.is_active.is_(False))
+        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+        found = list(
+            session.scalars(
+                query.order_by(Study.updated_at.desc(), Study.id.desc()).offset(offset).limit(limit)
+            )
+        )
+        counts = _media_counts(session, (s.id for s in found))
+        items = [_dto_with_count(s, counts.get(s.id, 0)) for s in found]
+    return Page[StudyDTO](items=items, total=total, offset=offset, limit=limit)
+
+
+def restore_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> RestoredStudyDTO:
+    """Bring back one of the actor's soft-deleted studies, the exact inverse of delete_study.
+
+    Restoring an active study changes nothing and says so.
+    """
     with uow_factory() as uow:
         session = uow.session
         require_doctor_role(session, actor)
         study = find_study_for_actor(session, actor, study_ref, include_deleted=True)
         if study.is_active:
-            return _dto(session, study)
+            return RestoredStudyDTO(
+                study=_dto(session, study),
+                restored=False,
+                message=f"Study '{study.alias}' is not deleted; nothing to restore.",
+            )
         study.is_active = True
         commit_or_conflict(uow, f"The study '{study.alias}' could not be restored.")
         dto = _dto(session, study)
         log.info("✅ Study '%s' restored (%s)", dto.alias, dto.id)
-    return dto
+    media = "no media" if dto.media_count == 0 else f"its {dto.media_count} media"
+    return RestoredStudyDTO(
+        study=dto, restored=True, message=f"Study '{dto.alias}' restored with {media}."
+    )
