@@ -29,7 +29,7 @@ def add_parsers(
     """Register the ``studies`` command group."""
     studies = commands.add_parser(
         "studies",
-        help="list, create, rename and delete studies",
+        help="list, create, rename, delete and restore studies",
         description="The studies of the local user. STUDY is an alias or an id.",
     )
     sub = studies.add_subparsers(dest="studies_command", metavar="COMMAND", required=True)
@@ -53,6 +53,10 @@ def add_parsers(
     delete = sub.add_parser("delete", parents=[common], help="soft-delete a study")
     delete.add_argument("study", metavar="STUDY")
     delete.set_defaults(handler=delete_command)
+
+    restore = sub.add_parser("restore", parents=[common], help="bring back a deleted study")
+    restore.add_argument("study", metavar="STUDY")
+    restore.set_defaults(handler=restore_command)
 
 
 def _show_one(args: argparse.Namespace, study: Any, done: str) -> int:
@@ -106,3 +110,17 @@ def delete_command(args: argparse.Namespace, settings: Settings) -> int:
     with local_store(settings) as store:
         study = delete_study(store.uow, store.actor, args.study)
     return _show_one(args, study, f"Deleted study {study.alias!r}")
+
+
+def restore_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Restore a deleted study and print it (a study that is not deleted is left as it is)."""
+    from iamedic_desktop.services.studies import restore_study
+
+    with local_store(settings) as store:
+        result = restore_study(store.uow, store.actor, args.study)
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{'✅' if result.restored else '⚠️'} {result.message}")
+        print_table([result.study], STUDY_COLUMNS)
+    return 0
