@@ -37,6 +37,20 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
+def is_key(name: str) -> bool:
+    """Whether ``name`` is a storage key (a canonical uuid4 string)."""
+    try:
+        parsed = uuid.UUID(name)
+    except (ValueError, AttributeError, TypeError):
+        return False
+    return parsed.version == 4 and str(parsed) == name
+
+
+def _is_own_partial(name: str) -> bool:
+    # Our temp files are "<key>[suffix].partial": anything else is not ours to remove.
+    return name.endswith(PARTIAL_SUFFIX) and is_key(name[:36])
+
+
 def sha256_of(path: Path) -> str:
     """The SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()
@@ -54,13 +68,9 @@ class MediaStore:
 
     def path(self, key: str) -> Path:
         """Where the file of ``key`` lives (it may not exist)."""
-        # uuid.UUID(key, version=4) would set the version rather than check it: compare the
-        # canonical spelling instead, which also rules out separators and padding.
-        try:
-            parsed = uuid.UUID(key)
-        except (ValueError, AttributeError, TypeError) as exc:
-            raise InvalidInputError(f"{key!r} is not a media storage key.") from exc
-        if parsed.version != 4 or str(parsed) != key:
+        # uuid.UUID(key, version=4) would set the version rather than check it: is_key compares
+        # the canonical spelling instead, which also rules out separators and padding.
+        if not is_key(key):
             raise InvalidInputError(f"{key!r} is not a media storage key.")
         return self.root / key
 
@@ -74,7 +84,8 @@ class MediaStore:
             with source.open("rb") as handle:
                 return self.write_chunks(iter(lambda: handle.read(CHUNK), b""), key)
         except OSError as exc:
-            raise StorageError(f"Could not read {source.name}: {exc.strerror or exc}.") from exc
+            # The message is logged: it names no file (a name may carry a patient's).
+            raise StorageError(f"The file could not be read: {exc.strerror or exc}.") from exc
 
     def write_bytes(self, data: bytes, key: str | None = None) -> StoredFile:
         """Store ``data`` (a still JPEG, a small PNG) under a new (or given) key."""
@@ -141,17 +152,32 @@ class MediaStore:
         """Remove the file of ``key`` if present (only an admin purge or a failed import)."""
         self.path(key).unlink(missing_ok=True)
 
+    def move_aside(self, key: str, folder: Path) -> Path:
+        """Move the file of ``key`` into ``folder`` (never deleted: a person decides)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / key
+        try:
+            os.replace(self.path(key), target)
+            _fsync_dir(folder)
+        except OSError as exc:
+            raise StorageError(_disk_message(exc)) from exc
+        return target
+
     def partial_files(self) -> list[Path]:
-        """Leftovers of writes that never finished."""
+        """Leftovers of the store's own writes that never finished."""
         if not self.root.is_dir():
             return []
-        return sorted(p for p in self.root.iterdir() if p.name.endswith(PARTIAL_SUFFIX))
+        return sorted(p for p in self.root.iterdir() if _is_own_partial(p.name))
 
     def keys(self) -> list[str]:
-        """Every complete file's key."""
+        """Every complete file's name (storage keys, and whatever else a person put here)."""
         if not self.root.is_dir():
             return []
-        return sorted(p.name for p in self.root.iterdir() if not p.name.endswith(PARTIAL_SUFFIX))
+        return sorted(p.name for p in self.root.iterdir() if not _is_own_partial(p.name))
+
+    def stored_keys(self) -> list[str]:
+        """The storage keys of the files in the store."""
+        return [name for name in self.keys() if is_key(name)]
 
     def free_bytes(self) -> int:
         """Free space on the store's file system."""

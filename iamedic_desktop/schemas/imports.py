@@ -51,15 +51,18 @@ class ImportReport(BaseModel):
 class MaintenanceReport(BaseModel):
     """What start-up maintenance did to the media store and the media rows.
 
-    ``missing`` lists every media row whose file is not in the store (now ``failed``);
-    ``newly_failed`` how many of them were marked at this start. ``files_checked`` is False
-    when another process was writing media, so leftovers were left for a later start.
+    ``moved_orphans`` are the keys of stored files no row names, moved to the orphans folder;
+    ``missing`` lists every media row whose file is not in the store, or not the recorded one
+    (``failed``); ``newly_failed`` how many of them were marked at this start, ``restored``
+    how many failed rows got their file back. ``files_checked`` is False when another process
+    was writing media, so leftovers were left for a later start.
     """
 
     model_config = ConfigDict(frozen=True)
 
     removed_partials: list[str] = Field(default_factory=list)
-    removed_orphans: list[str] = Field(default_factory=list)
+    moved_orphans: list[str] = Field(default_factory=list)
     missing: list[MediaDTO] = Field(default_factory=list)
     newly_failed: int = 0
+    restored: int = 0
     files_checked: bool = True

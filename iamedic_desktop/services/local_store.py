@@ -1,8 +1,9 @@
-"""Opening the embedded store: directories, migrations, change tracking, the acting user."""
+"""Opening the embedded store: the data folder check, migrations, change tracking, the actor."""
 
 from __future__ import annotations
 
 import logging
+import uuid
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -11,9 +12,11 @@ from iamedic_desktop.core.database import create_local_engine
 from iamedic_desktop.core.migrate import upgrade_local
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.media.storage import MediaStore
+from iamedic_desktop.models import LocalIdentity
 from iamedic_desktop.schemas.actor import Actor
-from iamedic_desktop.services.local_mode import ensure_local_user
+from iamedic_desktop.services.local_mode import IDENTITY_ROW, ensure_local_user
 from iamedic_desktop.services.maintenance import run_startup_maintenance
+from iamedic_desktop.services.store_marker import check_before_open, tie_to_store
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory, make_session_factory
 from iamedic_desktop.sync.outbox import track_local_changes
 
@@ -42,16 +45,31 @@ class LocalStore:
         self.engine.dispose()
 
 
+def _store_id(uow: UnitOfWorkFactory) -> uuid.UUID:
+    with uow() as work:
+        return work.session.get_one(LocalIdentity, IDENTITY_ROW).device_id
+
+
 def open_local_store(settings: Settings) -> LocalStore:
-    """Create or upgrade the store in ``settings.data_dir`` and return it with its actor."""
+    """Create or upgrade the store in ``settings.data_dir`` and return it with its actor.
+
+    A data folder whose media have no database, or another store's, is refused unchanged
+    (StorageError saying what to restore): an empty store in its place would orphan them.
+    """
+    check_before_open(settings)
     settings.ensure_dirs()
     engine = create_local_engine(settings.local_db_path)
-    upgrade_local(engine)
-    session_factory = make_session_factory(engine)
-    track_local_changes(session_factory)
-    uow = UnitOfWorkFactory(engine, session_factory)
-    actor = ensure_local_user(uow, settings)
-    media = MediaStore(settings.media_dir)
-    run_startup_maintenance(uow, media)
+    try:
+        upgrade_local(engine)
+        session_factory = make_session_factory(engine)
+        track_local_changes(session_factory)
+        uow = UnitOfWorkFactory(engine, session_factory)
+        actor = ensure_local_user(uow, settings)
+        tie_to_store(settings, _store_id(uow))
+        media = MediaStore(settings.media_dir)
+        run_startup_maintenance(uow, media)
+    except BaseException:
+        engine.dispose()
+        raise
     log.info("✅ Local store ready at %s", settings.local_db_path)
     return LocalStore(settings=settings, engine=engine, uow=uow, actor=actor, media=media)

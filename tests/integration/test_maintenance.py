@@ -1,5 +1,6 @@
-"""Start-up maintenance: leftovers of interrupted writes go, rows whose file is missing stay
-(marked failed, with their annotations), and nothing is touched while another process writes."""
+"""Start-up maintenance: unfinished writes go, files no row names are moved aside (never
+deleted), rows whose file is missing stay (marked failed, with their annotations), and nothing
+is touched while another process writes."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ from iamedic_desktop.models import (
 from iamedic_desktop.schemas.media import MediaDTO
 from iamedic_desktop.services.imports import import_paths
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
-from iamedic_desktop.services.maintenance import media_write_lock, run_startup_maintenance
+from iamedic_desktop.services.maintenance import (
+    media_write_lock,
+    orphans_folder,
+    run_startup_maintenance,
+)
 from iamedic_desktop.services.studies import create_study
 from tests.factories import make_box, make_media, make_usefulness, seeding
 from tests.media_samples import make_image
@@ -44,7 +49,9 @@ class Scene:
     lost_id: uuid.UUID
     partial: Path
     orphan: str
+    orphan_bytes: bytes
     stranger: Path
+    foreign_partial: Path
 
 
 def _scene(store: LocalStore, tmp_path: Path) -> Scene:
@@ -68,7 +75,18 @@ def _scene(store: LocalStore, tmp_path: Path) -> Scene:
     orphan = store.media.write_bytes(b"stored, never recorded")
     stranger = store.media.root / "README.txt"  # not a storage key: not ours to judge
     stranger.write_text("left by a person")
-    return Scene(kept, lost_id, partial, orphan.key, stranger)
+    foreign_partial = store.media.root / "export.partial"  # not our temp file either
+    foreign_partial.write_text("a person's half copy")
+    data = store.media.path(orphan.key).read_bytes()
+    return Scene(kept, lost_id, partial, orphan.key, data, stranger, foreign_partial)
+
+
+def _assert_set_aside(store: LocalStore, scene: Scene) -> None:
+    """The orphan is in today's orphans folder, intact, and no longer in the store."""
+    assert not store.media.exists(scene.orphan)
+    moved = orphans_folder(store.media) / scene.orphan
+    assert moved.read_bytes() == scene.orphan_bytes
+    assert orphans_folder(store.media).parent == store.settings.data_dir / "orphans"
 
 
 def test_leftovers_go_and_a_missing_file_marks_its_row_failed(
@@ -78,12 +96,14 @@ def test_leftovers_go_and_a_missing_file_marks_its_row_failed(
     report = run_startup_maintenance(store.uow, store.media)
     assert report.files_checked
     assert report.removed_partials == [scene.partial.name]
-    assert report.removed_orphans == [scene.orphan]
+    assert report.moved_orphans == [scene.orphan]
+    _assert_set_aside(store, scene)
     assert [m.id for m in report.missing] == [scene.lost_id]
     assert report.missing[0].upload_status is UploadStatus.FAILED and report.newly_failed == 1
     kept = scene.kept
-    assert store.media.keys() == sorted([kept.file_path, "README.txt"])
+    assert store.media.keys() == sorted([kept.file_path, "README.txt", "export.partial"])
     assert store.media.partial_files() == []
+    assert scene.stranger.exists() and scene.foreign_partial.exists()
     with store.uow() as uow:
         lost = uow.session.get_one(Media, scene.lost_id)
         assert (lost.upload_status, lost.is_active) == (UploadStatus.FAILED, True)
@@ -97,7 +117,7 @@ def test_leftovers_go_and_a_missing_file_marks_its_row_failed(
         assert uow.session.get_one(Media, kept.id).upload_status is UploadStatus.UPLOADED
     again = run_startup_maintenance(store.uow, store.media)
     assert (again.newly_failed, [m.id for m in again.missing]) == (0, [scene.lost_id])
-    assert again.removed_partials == again.removed_orphans == []
+    assert again.removed_partials == again.moved_orphans == []
 
 
 def test_opening_the_store_runs_maintenance(store: LocalStore, tmp_path: Path) -> None:
@@ -106,7 +126,7 @@ def test_opening_the_store_runs_maintenance(store: LocalStore, tmp_path: Path) -
     reopened = open_local_store(get_settings())
     try:
         assert reopened.media.partial_files() == []
-        assert not reopened.media.exists(str(scene.orphan))
+        _assert_set_aside(reopened, scene)
         with reopened.uow() as uow:
             lost = uow.session.get_one(Media, scene.lost_id)
             assert lost.upload_status is UploadStatus.FAILED
@@ -122,9 +142,10 @@ def test_files_are_left_alone_while_another_writer_holds_the_lock(
     with media_write_lock(store.media):  # an import in progress elsewhere
         busy = run_startup_maintenance(store.uow, store.media)
         assert not busy.files_checked
-        assert busy.removed_partials == busy.removed_orphans == []
+        assert busy.removed_partials == busy.moved_orphans == []
         assert scene.partial.exists()
         assert store.media.exists(str(scene.orphan))
         assert busy.newly_failed == 1  # marking a missing file needs no lock
     later = run_startup_maintenance(store.uow, store.media)
-    assert later.files_checked and later.removed_orphans == [scene.orphan]
+    assert later.files_checked and later.moved_orphans == [scene.orphan]
+    _assert_set_aside(store, scene)
