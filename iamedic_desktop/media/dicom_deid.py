@@ -1,27 +1,30 @@
-"""De-identification of a DICOM header, the patient-name check of filenames, the header as JSON.
+"""De-identification of a DICOM header, and the patient-name check of file names.
 
-The rule (``spec/domain_rules.md``): private tags removed; the patient, institution and staff
-tags in ``DELETED`` deleted; the study and series identifiers in ``BLANKED`` kept but emptied.
-Workstation decisions, stricter than the web and harmless to it (the header stays local):
-- the rule applies at every depth, inside sequence items too (a request sequence often repeats
-  the patient's name and the accession number);
-- ``EXTRA_DELETED`` direct identifiers beyond the web's list (other patient ids and names,
-  birth name, address, telephone, birth time, ...) are deleted as well;
-- any remaining text element that still contains the patient's name or id (a name typed into
-  ImageComments) is blanked.
-Names and ids are kept only in memory, as ``patient_tokens``, to check the original filename.
+PS3.15 Annex E's Basic Application Level Confidentiality Profile (``dicom_profile.py``, the
+table as data) at every depth, with no option that retains anything, plus the rules of
+``spec/domain_rules.md`` where they are stricter: the web's list (``DELETED``) deleted, the
+study and series identifiers (``BLANKED``) kept but emptied, private tags removed, and
+``EXTRA_DELETED`` direct identifiers deleted. Any remaining text element that still mentions the
+patient's name or id (a name typed into a field the profile keeps) is blanked. What is then
+stored of the header is an allow-list (``dicom_header.py``).
+Names and ids are kept only in memory, as ``patient_tokens``, to check the original file name.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
-from pathlib import PurePath
 from typing import TYPE_CHECKING
+
+from iamedic_desktop.media.dicom_header import header_json
+from iamedic_desktop.media.dicom_profile import EMPTIED_ACTIONS, apply_profile
+from iamedic_desktop.media.names import split_extension
 
 if TYPE_CHECKING:
     from pydicom import Dataset
+    from pydicom.dataelem import DataElement
+
+__all__ = ["deidentify", "display_name_for", "header_json", "names_patient", "patient_tokens"]
 
 DELETED: tuple[str, ...] = (
     "PatientName",
@@ -49,6 +52,7 @@ BLANKED: tuple[str, ...] = (
     "SeriesInstanceUID",
     "FrameOfReferenceUID",
 )
+# Direct identifiers the profile would only empty (Z) or does not list: deleted outright.
 EXTRA_DELETED: tuple[str, ...] = (
     "OtherPatientIDs",
     "OtherPatientNames",
@@ -65,27 +69,28 @@ EXTRA_DELETED: tuple[str, ...] = (
 )
 MIN_TOKEN_LENGTH = 3
 _TEXT_VRS = frozenset({"AE", "LO", "LT", "PN", "SH", "ST", "UC", "UT"})
-_BULK_VRS = frozenset({"OB", "OD", "OF", "OL", "OV", "OW", "UN"})
-_BULK_LIMIT = 1024  # binary values above this size are left out of the header JSON
+_REMOVED = frozenset(DELETED) | frozenset(EXTRA_DELETED)
+_EMPTIED = frozenset(BLANKED)
 
 
-def _compact(text: str) -> str:
-    return re.sub(r"[\W_]+", "", text.casefold())
-
-
-def _spaced(text: str) -> str:
-    return re.sub(r"[\W_]+", " ", text.casefold()).strip()
+def _words(text: str) -> list[str]:
+    """``text`` as its case-folded alphanumeric runs (every separator, '_' and '^' included)."""
+    return [word for word in re.split(r"[\W_]+", text.casefold()) if word]
 
 
 def patient_tokens(ds: Dataset) -> tuple[str, ...]:
-    """The patient's name parts and ids in ``ds`` (memory only: for the filename check)."""
+    """The patient's name parts, whole names and ids in ``ds`` (memory only: for the checks)."""
     tokens: list[str] = []
     for keyword in ("PatientName", "OtherPatientNames", "PatientBirthName"):
         for value in _values(ds.get(keyword)):
-            tokens.extend(part.strip() for part in re.split(r"[\^=]", str(value)))
+            parts = [part.strip() for part in re.split(r"[\^=]", str(value)) if part.strip()]
+            tokens.extend(parts)
+            if len(parts) > 1:  # "smithjohn.dcm": the whole name compacted, either order
+                tokens.append(" ".join(parts[:2]))
+                tokens.append(" ".join(reversed(parts[:2])))
     for keyword in ("PatientID", "OtherPatientIDs"):
         tokens.extend(str(value).strip() for value in _values(ds.get(keyword)))
-    unique = dict.fromkeys(t for t in tokens if len(_compact(t)) >= MIN_TOKEN_LENGTH)
+    unique = dict.fromkeys(t for t in tokens if len("".join(_words(t))) >= MIN_TOKEN_LENGTH)
     return tuple(unique)
 
 
@@ -100,46 +105,58 @@ def _values(value: object) -> list[object]:
     return [value]
 
 
-def contains_token(text: str, tokens: Iterable[str]) -> bool:
-    """Whether ``text`` holds a token, case-insensitive, with separators normalised."""
-    spaced, compact = _spaced(text), _compact(text)
+def names_patient(text: str, tokens: Iterable[str]) -> bool:
+    """Whether ``text`` (a file name) holds a token as whole words: a run of its words that
+    spells the token ("Smith_John", "SMITH^JOHN", "smithjohn" for the whole name, "123_45" for
+    id 12345), never a part of a word ("CT1" is not in "ct16")."""
+    words = _words(text)
     for token in tokens:
-        token_compact = _compact(token)
-        if len(token_compact) < MIN_TOKEN_LENGTH:
+        target = "".join(_words(token))
+        if len(target) < MIN_TOKEN_LENGTH:
             continue
-        if _spaced(token) in spaced or token_compact in compact:
-            return True
+        for start in range(len(words)):
+            spelled = ""
+            for word in words[start:]:
+                spelled += word
+                if not target.startswith(spelled):
+                    break
+                if spelled == target:
+                    return True
     return False
+
+
+def mentions_patient(text: str, tokens: Iterable[str]) -> bool:
+    """Whether free text holds a token anywhere, separators ignored (over-blanking is safe)."""
+    compact = "".join(_words(text))
+    return any(
+        len(target := "".join(_words(token))) >= MIN_TOKEN_LENGTH and target in compact
+        for token in tokens
+    )
 
 
 def deidentify(ds: Dataset) -> list[str]:
     """Remove the patient from ``ds`` in place; returns the changed elements (paths)."""
     tokens = patient_tokens(ds)
-    changed: list[str] = []
-    _deidentify_level(ds, "", changed)
+    changed = list(apply_profile(ds, _decide))
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        changed.extend(apply_profile(meta, _decide, "file_meta."))
     _blank_mentions(ds, "", tokens, changed)
     return changed
 
 
-def _deidentify_level(ds: Dataset, prefix: str, changed: list[str]) -> None:
-    from pydicom.datadict import keyword_for_tag
-
-    for tag in list(ds.keys()):
-        # Decided from the tag alone: a damaged value of a removed element never matters.
-        keyword = keyword_for_tag(tag)
-        name = f"{prefix}{keyword or str(tag)}"
-        if tag.is_private or keyword in DELETED or keyword in EXTRA_DELETED:
-            del ds[tag]
-            changed.append(name)
-            continue
-        elem = ds[tag]
-        if keyword in BLANKED:
-            if elem.value not in (None, ""):
-                elem.value = ""
-                changed.append(name)
-        elif elem.VR == "SQ":
-            for index, item in enumerate(elem.value):
-                _deidentify_level(item, f"{name}[{index}].", changed)
+def _decide(elem: DataElement, action: str | None) -> str | None:
+    """The spec's rules first, then the profile's action for ``elem``."""
+    keyword = elem.keyword
+    if elem.tag.is_private or keyword in _REMOVED:
+        return "delete"
+    if keyword in _EMPTIED:
+        return "empty"
+    if action is None:
+        return None
+    if action == "U":
+        return "uid"
+    return "empty" if action in EMPTIED_ACTIONS else "delete"
 
 
 def _blank_mentions(ds: Dataset, prefix: str, tokens: tuple[str, ...], changed: list[str]) -> None:
@@ -151,7 +168,7 @@ def _blank_mentions(ds: Dataset, prefix: str, tokens: tuple[str, ...], changed: 
             for index, item in enumerate(elem.value):
                 _blank_mentions(item, f"{name}[{index}].", tokens, changed)
         elif elem.VR in _TEXT_VRS and any(
-            contains_token(str(value), tokens) for value in _values(elem.value)
+            mentions_patient(str(value), tokens) for value in _values(elem.value)
         ):
             elem.value = ""
             changed.append(name)
@@ -164,47 +181,14 @@ def display_name_for(
     fallback_stem: str,
     extension: str | None = None,
 ) -> str:
-    """``original_name``, or ``fallback_stem`` + its extension when it names the patient.
+    """``original_name``, or ``fallback_stem`` when it names the patient, with ``extension``.
 
-    ``extension`` (".png", ".mp4"), when given, replaces the extension of the result: the
-    stored form of a DICOM is a PNG or an MP4.
+    ``extension`` (".png", ".mp4"), when given, replaces the extension in every case: the
+    stored form of a DICOM is a PNG or an MP4, never a ".dcm".
     """
     tokens = tuple(patient_tokens)
-    suffix = PurePath(original_name).suffix
-    if contains_token(original_name, tokens):
+    stem, suffix = split_extension(original_name)
+    if names_patient(original_name, tokens):
         stem = fallback_stem
-        suffix = "" if contains_token(suffix, tokens) else suffix
-    else:
-        stem = original_name[: len(original_name) - len(suffix)] if suffix else original_name
+        suffix = "" if names_patient(suffix, tokens) else suffix
     return f"{stem}{extension if extension is not None else suffix}"
-
-
-def header_json(ds: Dataset) -> str:
-    """The (de-identified) header as DICOM JSON, without pixel data or other bulk values."""
-    import copy as copying
-
-    from pydicom.tag import Tag
-
-    copy = copying.deepcopy(ds)
-    for keyword in ("PixelData", "FloatPixelData", "DoubleFloatPixelData"):
-        if keyword in copy:
-            del copy[keyword]
-    _drop_bulk(copy)
-    data = copy.to_json_dict(suppress_invalid_tags=True)
-    meta = getattr(ds, "file_meta", None)
-    if meta is not None and "TransferSyntaxUID" in meta:
-        data[f"{Tag('TransferSyntaxUID'):08X}"] = {
-            "vr": "UI",
-            "Value": [str(meta.TransferSyntaxUID)],
-        }
-    return json.dumps(dict(sorted(data.items())), ensure_ascii=False)
-
-
-def _drop_bulk(ds: Dataset) -> None:
-    for tag in list(ds.keys()):
-        elem = ds[tag]
-        if elem.VR == "SQ":
-            for item in elem.value:
-                _drop_bulk(item)
-        elif set(str(elem.VR).split(" or ")) & _BULK_VRS and len(elem.value or b"") > _BULK_LIMIT:
-            del ds[tag]

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from iamedic_desktop.media.sandbox import IsolatedWorker
 
 DICOM_FALLBACK_STEMS = {"image": "DICOM still", "video": "DICOM cine"}
+DICOM_EXTENSIONS = {"image/png": ".png", "video/mp4": ".mp4"}
 
 
 @dataclass(frozen=True)
@@ -157,6 +158,7 @@ def _store_form(
         safe_display_name(name),
         conversion.patient_tokens,
         fallback_stem=DICOM_FALLBACK_STEMS.get(conversion.kind, "DICOM"),
+        extension=DICOM_EXTENSIONS[conversion.mime_type],  # a PNG or an MP4 now, never .dcm
     )
     form = StoredForm(
         True,
