@@ -72,7 +72,8 @@ def _video_frames(
 
 def still_filename(video_media_id: uuid.UUID, timestamp_seconds: float) -> str:
     """The web's still name: ``frame_<video id>_<seconds, 3 decimals>s_<8 hex>.jpg``."""
-    return f"frame_{video_media_id}_{timestamp_seconds:.3f}s_{secrets.token_hex(4)}.jpg"
+    seconds = round(timestamp_seconds, 3) + 0.0  # -0.0 (from "-0", or -0.0004) names 0.000
+    return f"frame_{video_media_id}_{seconds:.3f}s_{secrets.token_hex(4)}.jpg"
 
 
 def frame_dto(frame: Frame, still: Media) -> FrameDTO:

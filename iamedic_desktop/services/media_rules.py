@@ -211,7 +211,7 @@ def round_timestamp(timestamp_seconds: object) -> float:
     seconds = check_number(timestamp_seconds, what="timestamp")
     if seconds < 0:
         raise InvalidInputError(f"The timestamp must be 0 s or later, not {seconds:g} s.")
-    return round(seconds, 3)
+    return round(seconds, 3) + 0.0  # a negative zero is zero: never "-0.000 s"
 
 
 def _article(media_type: MediaType) -> str:
