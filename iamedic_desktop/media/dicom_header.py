@@ -139,7 +139,8 @@ def allowed_json(data: Mapping[str, Any], *, days_from_lmp: int | None = None) -
             continue
         nested = _NESTED.get(tag)
         if nested is not None:
-            items = [_filter_item(item, nested) for item in element.get("Value") or []]
+            values = element.get("Value")
+            items = [_filter_item(item, nested) for item in values if isinstance(values, list)]
             kept[tag] = {"vr": "SQ", "Value": [item for item in items if item]}
         else:
             kept[tag] = {key: element[key] for key in ("vr", "Value") if key in element}
