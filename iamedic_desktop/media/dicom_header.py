@@ -140,7 +140,7 @@ def allowed_json(data: Mapping[str, Any], *, days_from_lmp: int | None = None) -
         nested = _NESTED.get(tag)
         if nested is not None:
             values = element.get("Value")
-            items = [_filter_item(item, nested) for item in values if isinstance(values, list)]
+            items = [_filter_item(item, nested) for item in _as_list(values)]
             kept[tag] = {"vr": "SQ", "Value": [item for item in items if item]}
         else:
             kept[tag] = {key: element[key] for key in ("vr", "Value") if key in element}
@@ -187,6 +187,10 @@ def _filter_item(item: object, allowed: Mapping[str, str]) -> dict[str, Any]:
         for tag in allowed
         if isinstance(item.get(tag), Mapping)
     }
+
+
+def _as_list(values: object) -> list[Any]:
+    return values if isinstance(values, list) else []
 
 
 def _first(element: object) -> Any:
