@@ -34,6 +34,7 @@ from iamedic_desktop.schemas.studies import StudyDTO
 from iamedic_desktop.schemas.study_browser import StudyRowDTO, StudySortKey
 from iamedic_desktop.services.local_store import LocalStore
 from iamedic_desktop.services.study_browser import list_study_ids, study_rows
+from iamedic_desktop.ui.deleted_studies_dialog import DeletedStudiesDialog
 from iamedic_desktop.ui.import_dialog import ImportDialog, StudyImporter, dropped_paths
 from iamedic_desktop.ui.media_list_widget import MediaListWidget
 from iamedic_desktop.ui.operations import OperationRunner
@@ -105,11 +106,13 @@ class StudyBrowserDock(QDockWidget):
         self.new_action = QAction("New…", self, toolTip="Create a study")
         self.rename_action = QAction("Rename…", self, toolTip="Rename the selected study")
         self.delete_action = QAction("Delete…", self, toolTip="Delete the selected study")
+        self.deleted_action = QAction("Deleted…", self, toolTip="Your deleted studies: restore")
         self.import_files_action = QAction("Files…", self)
         self.import_folder_action = QAction("Folder…", self)
         self.new_action.triggered.connect(self.new_study)
         self.rename_action.triggered.connect(self.rename_study)
         self.delete_action.triggered.connect(self.delete_study)
+        self.deleted_action.triggered.connect(self.show_deleted_studies)
         self.import_files_action.triggered.connect(
             lambda: self._importer.choose_files(self._store, self._current)
         )
@@ -119,7 +122,12 @@ class StudyBrowserDock(QDockWidget):
 
     def _layout(self) -> QWidget:
         buttons = QHBoxLayout()
-        for action in (self.new_action, self.rename_action, self.delete_action):
+        for action in (
+            self.new_action,
+            self.rename_action,
+            self.delete_action,
+            self.deleted_action,
+        ):
             button = QToolButton()
             button.setDefaultAction(action)  # text, tooltip and enabled state follow it
             buttons.addWidget(button)
@@ -316,6 +324,7 @@ class StudyBrowserDock(QDockWidget):
         has_store = self._store is not None
         has_study = has_store and self._current is not None
         self.new_action.setEnabled(has_store)
+        self.deleted_action.setEnabled(has_store)
         self.rename_action.setEnabled(has_study)
         self.delete_action.setEnabled(has_study)
         self.import_button.setEnabled(has_study)
@@ -344,6 +353,16 @@ class StudyBrowserDock(QDockWidget):
         if self._store is None or self._current is None:
             return None
         return self._editor.delete_study(self._store, self._current)
+
+    def show_deleted_studies(self) -> DeletedStudiesDialog | None:
+        """List the deleted studies; a restored one is listed again and opened."""
+        if self._store is None:
+            return None
+        dialog = DeletedStudiesDialog(self._database, self._store, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.restored.connect(self._created)
+        dialog.open()
+        return dialog
 
     def _created(self, study: StudyDTO) -> None:
         search = self.search_box.text().strip().lower()
