@@ -2,22 +2,27 @@
 
 ``open_dicom`` reads the header without the pixel data, keeps the patient's name parts and ids
 in memory only (``patient_tokens``, for the filename check) and de-identifies the header at
-once (``dicom_deid.py``). Frames are decoded one at a time from the file by pydicom, so a
-1000-frame cine is never all in memory, and turned into 8-bit pixels by ``dicom_pixels.py``.
-A cine plays at its own rate (``cine_fps``). The stored form is made by ``dicom_convert.py``.
+once (``dicom_deid.py``). Frames are decoded one at a time from the file by pydicom's pixel
+plugins (pylibjpeg with libjpeg, openjpeg and rle), so a 1000-frame cine is never all in
+memory, and turned into 8-bit pixels by ``dicom_pixels.py``. Two kinds of file cannot be read
+from disk frame by frame and are held in memory instead: a deflated dataset, and one that
+pydicom's frame reader fails on but its dataset reader copes with (a body encoded otherwise than
+its transfer syntax says: implicit VR under an explicit syntax). A sequential
+JPEG frame with an illegal scan header is repaired as IJG's libjpeg reads it
+(``jpeg_repair.py``). A cine coded as video (MPEG-2, H.264, HEVC) is not decoded here but by
+ffmpeg (``dicom_video.py``). A cine plays at its own rate (``cine_fps``). The stored form is
+made by ``dicom_convert.py``.
 Threading: a ``DicomCine`` is used by one thread at a time.
 """
 
 from __future__ import annotations
 
-import io
+import contextlib
 import logging
 import math
-import re
-import warnings
 from collections import OrderedDict
 from collections.abc import Generator, Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,7 +32,15 @@ from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.media import dicom_pixels
 from iamedic_desktop.media.dicom_convert import DicomConversion, convert_dicom
 from iamedic_desktop.media.dicom_deid import deidentify, display_name_for, header_json
-from iamedic_desktop.media.dicom_deid import patient_tokens as read_patient_tokens
+from iamedic_desktop.media.dicom_file import (
+    CODEC_NAMES,
+    DicomHeader,
+    is_dicom,
+    quiet_pydicom,
+    read_header,
+    transfer_syntax,
+    uid_module,
+)
 from iamedic_desktop.media.frame_source import RGBFrame
 
 if TYPE_CHECKING:
@@ -36,62 +49,22 @@ if TYPE_CHECKING:
 __all__ = [
     "DicomCine",
     "DicomConversion",
+    "DicomHeader",
     "cine_fps",
     "convert_dicom",
     "deidentify",
     "display_name_for",
     "is_dicom",
     "open_dicom",
+    "read_header",
+    "transfer_syntax",
 ]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FPS = 30.0
 CACHED_FRAMES = 8
-_PROBE_BYTES = 8192
-_UID = re.compile(r"^[0-9]+(\.[0-9]+)+$")
 _REQUIRED = ("Rows", "Columns", "BitsAllocated", "PhotometricInterpretation")
-
-
-@contextmanager
-def _quiet_pydicom(path: Path) -> Iterator[None]:
-    """pydicom warns about the small defects many scanners write; count them, never raise.
-
-    The warnings' texts are not logged: they may quote a value (a patient's name). Note that
-    ``catch_warnings`` swaps the process-wide filters; the import probes in a child process.
-    """
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    if caught:
-        log.debug("⚠️ %s: pydicom noted %d defect(s) in the file", path.name, len(caught))
-
-
-def is_dicom(path: Path) -> bool:
-    """Whether ``path`` holds DICOM, by content: 'DICM' after the preamble, or a bare dataset."""
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_PROBE_BYTES)
-    except OSError:
-        return False
-    if head[128:132] == b"DICM":
-        return True
-    return _is_bare_dataset(path, head)
-
-
-def _is_bare_dataset(path: Path, head: bytes) -> bool:
-    """A dataset without preamble: it must start with group 0002 or 0008 and name its class."""
-    if len(head) < 8 or int.from_bytes(head[:2], "little") not in (0x0002, 0x0008):
-        return False
-    import pydicom
-
-    try:
-        with _quiet_pydicom(path):
-            ds = pydicom.dcmread(io.BytesIO(head), force=True, stop_before_pixels=True)
-            uids = (ds.get("SOPClassUID"), ds.file_meta.get("TransferSyntaxUID"))
-            return any(_UID.match(str(uid or "")) for uid in uids)
-    except Exception:  # anything pydicom cannot parse is not DICOM
-        return False
 
 
 def cine_fps(ds: Dataset) -> float:
@@ -126,19 +99,23 @@ def _positive(value: Any) -> float | None:
 class DicomCine:
     """The frames of one DICOM file (a still or a cine) as a FrameSource, de-identified."""
 
-    def __init__(
-        self, path: Path, header: Dataset, tokens: tuple[str, ...], deidentified: list[str]
-    ) -> None:
-        self.path = path
-        self.header = header  # already de-identified
-        self.patient_tokens = tokens  # memory only: never stored
-        self.deidentified = deidentified
+    def __init__(self, opened: DicomHeader) -> None:
+        self.path = path = opened.path
+        self.header = header = opened.header  # already de-identified
+        self.days_from_lmp = opened.days_from_lmp  # read before the dates were removed
+        self.patient_tokens = opened.patient_tokens  # memory only: never stored
+        self.deidentified = opened.deidentified
         self._name = path.name
-        self._transfer_syntax = _transfer_syntax(header)
+        self._transfer_syntax = transfer_syntax(header)
+        self._check_decodable()
         self._frame_count = _declared_frames(header)
         self._fps = cine_fps(header) if self._frame_count > 1 else 0.0
         self._cache: OrderedDict[int, RGBFrame] = OrderedDict()
-        self._check_decodable()
+        self._repaired = False
+        # Whole in memory (patient data included, never written): see the module's docstring.
+        self._dataset: Dataset | None = None
+        if self._transfer_syntax.is_deflated:
+            self._dataset = self._read_whole()
         self._handle = path.open("rb")
         try:
             self._decode(0)  # proves there is a picture, and that the file ends where it should
@@ -231,8 +208,8 @@ class DicomCine:
         return str(self.header.get("SOPInstanceUID") or fallback or "")
 
     def header_json(self) -> str:
-        """The de-identified header as DICOM JSON, without pixel data or other bulk values."""
-        return header_json(self.header)
+        """The header's allow-listed part as DICOM JSON (``dicom_header.py``)."""
+        return header_json(self.header, days_from_lmp=self.days_from_lmp)
 
     def iter_display(
         self, start: int = 0, stop: int | None = None
@@ -247,7 +224,7 @@ class DicomCine:
         frames = cast(
             Generator[np.ndarray, None, None],
             iter_pixels(
-                self.path,
+                self._dataset if self._dataset is not None else self.path,
                 indices=None if whole else range(start, stop),
                 transfer_syntax_uid=self._transfer_syntax,
             ),
@@ -256,7 +233,7 @@ class DicomCine:
         with closing(frames):
             while n < stop:
                 try:
-                    with _quiet_pydicom(self.path):
+                    with quiet_pydicom(self.path):
                         raw = next(frames)
                 except StopIteration:
                     raise self._unreadable(n, None) from None
@@ -283,6 +260,12 @@ class DicomCine:
             raise InvalidInputError(
                 f"'{self._name}' is a DICOM file without a picture: {', '.join(missing)} missing."
             )
+        frames = self.header.get("NumberOfFrames")
+        if frames is not None and not str(frames).strip().isdigit():
+            raise InvalidInputError(
+                f"'{self._name}' has a damaged header: its Number of Frames is not a whole "
+                "number, so its frames cannot be told apart."
+            )
         syntax = self._transfer_syntax
         try:
             decoder = get_decoder(syntax)
@@ -303,58 +286,106 @@ class DicomCine:
             return InvalidInputError(
                 f"'{self._name}' is a DICOM file without a picture (no pixel data)."
             )
+        syntax = self._transfer_syntax
+        if not syntax.is_compressed:
+            return InvalidInputError(
+                f"'{self._name}' is truncated: its pixel data end before frame {n + 1} of "
+                f"{self._frame_count} is complete (was the copy interrupted?)."
+            )
         return InvalidInputError(
-            f"Frame {n + 1} of {self._frame_count} in '{self._name}' cannot be decoded: the "
-            "file is truncated or damaged."
+            f"Frame {n + 1} of {self._frame_count} in '{self._name}' cannot be decoded: its "
+            f"{CODEC_NAMES.get(syntax, syntax.name)} data are damaged or the file is truncated."
         )
 
-    def _decode(self, n: int) -> np.ndarray:
-        from pydicom.pixels import pixel_array
+    def _read_whole(self) -> Dataset:
+        """The whole dataset, pixels included, for the files that cannot be read frame by frame."""
+        import pydicom
+        from pydicom.dataset import FileMetaDataset
 
         try:
-            with _quiet_pydicom(self.path):
-                return pixel_array(self._handle, index=n, transfer_syntax_uid=self._transfer_syntax)
+            with quiet_pydicom(self.path):
+                ds = pydicom.dcmread(self.path, force=True)
         except Exception as exc:
-            raise self._unreadable(n, exc) from exc
+            raise self._unreadable(0, exc) from exc
+        if "PixelData" not in ds:
+            raise self._unreadable(0, AttributeError("no pixel data"))
+        meta = getattr(ds, "file_meta", None) or FileMetaDataset()
+        # pydicom decodes a dataset by the syntax its meta names; the body is already inflated.
+        meta.TransferSyntaxUID = (
+            uid_module().ExplicitVRLittleEndian
+            if self._transfer_syntax.is_deflated
+            else self._transfer_syntax
+        )
+        ds.file_meta = meta
+        return ds
+
+    def _repair_jpeg(self) -> bool:
+        """Rewrite illegal sequential scan headers (once); whether anything was changed."""
+        from pydicom.encaps import encapsulate, generate_frames
+
+        from iamedic_desktop.media.jpeg_repair import repair_sequential_scans
+
+        uid = uid_module()
+        if self._repaired or self._transfer_syntax not in (
+            uid.JPEGBaseline8Bit,
+            uid.JPEGExtended12Bit,
+        ):
+            return False
+        self._repaired = True
+        dataset = self._dataset  # read whole by the fallback before this one
+        if dataset is None:
+            return False
+        try:
+            frames = list(generate_frames(dataset.PixelData, number_of_frames=self._frame_count))
+        except Exception:  # fragments cut short: nothing to repair, the file is damaged
+            return False
+        repaired = [repair_sequential_scans(frame) for frame in frames]
+        if not any(repaired):
+            return False
+        dataset.PixelData = encapsulate(
+            [new or old for new, old in zip(repaired, frames, strict=True)]
+        )
+        self._cache.clear()
+        log.info("🔧 %s: sequential JPEG scan headers repaired before decoding", self._name)
+        return True
+
+    def _decode(self, n: int) -> np.ndarray:
+        try:
+            return self._decode_once(n)
+        except Exception as exc:
+            first = exc  # the frame reader's complaint is the truest
+        for fallback in (self._read_whole_instead, self._repair_jpeg):
+            if fallback():
+                with contextlib.suppress(Exception):
+                    return self._decode_once(n)
+        raise self._unreadable(n, first) from first
+
+    def _decode_once(self, n: int) -> np.ndarray:
+        from pydicom.pixels import pixel_array
+
+        source = self._dataset if self._dataset is not None else self._handle
+        with quiet_pydicom(self.path):
+            return pixel_array(source, index=n, transfer_syntax_uid=self._transfer_syntax)
+
+    def _read_whole_instead(self) -> bool:
+        """Hold the whole dataset, as pydicom reads it, once reading frame by frame failed (once).
+
+        pydicom's frame reader trusts the transfer syntax; its dataset reader copes with a body
+        encoded otherwise (implicit VR under an explicit syntax, as some writers do).
+        """
+        if self._dataset is not None:
+            return False
+        try:
+            self._dataset = self._read_whole()
+        except InvalidInputError:
+            return False
+        self._cache.clear()
+        return True
 
 
 def open_dicom(path: Path) -> DicomCine:
     """Read ``path``, note the patient tokens, de-identify the header, and open its frames."""
-    import pydicom
-
-    try:
-        with path.open("rb") as handle:
-            head = handle.read(_PROBE_BYTES)
-        preamble = head[128:132] == b"DICM"
-        if not preamble and not _is_bare_dataset(path, head):
-            raise InvalidInputError(f"'{path.name}' is not a DICOM file.")
-        with _quiet_pydicom(path):
-            header = pydicom.dcmread(path, force=not preamble, stop_before_pixels=True)
-            tokens = read_patient_tokens(header)
-            changed = deidentify(header)
-    except OSError as exc:
-        raise InvalidInputError(f"'{path.name}' cannot be read: {exc.strerror}.") from exc
-    except InvalidInputError:
-        raise
-    except Exception as exc:  # pydicom raises many kinds on a damaged header
-        raise InvalidInputError(
-            f"'{path.name}' is a damaged DICOM file: its header cannot be read."
-        ) from exc
-    return DicomCine(path, header, tokens, changed)
-
-
-def _transfer_syntax(ds: Dataset) -> Any:
-    """The file's transfer syntax; a bare dataset's follows from how it was encoded."""
-    from pydicom import uid
-
-    meta = getattr(ds, "file_meta", None)
-    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
-    if syntax:
-        return uid.UID(str(syntax))
-    implicit, little = ds.original_encoding
-    if implicit:
-        return uid.ImplicitVRLittleEndian
-    return uid.ExplicitVRLittleEndian if little in (True, None) else uid.ExplicitVRBigEndian
+    return DicomCine(read_header(path))
 
 
 def _declared_frames(ds: Dataset) -> int:

@@ -70,7 +70,7 @@ def _describe(mime: str) -> str:
 
 def _looks_like_dicom(path: Path, head: bytes) -> bool:
     try:
-        from iamedic_desktop.media.dicom import is_dicom
+        from iamedic_desktop.media.dicom_file import is_dicom
     except ImportError:  # pragma: no cover - the DICOM module is part of the package
         return head[128:132] == b"DICM"
     return head[128:132] == b"DICM" or is_dicom(path)

@@ -269,7 +269,7 @@ def test_nothing_of_the_patient_is_stored(workdir: Path, frames: int) -> None:
     for keyword in samples.DELETED_VALUES:
         assert f"{pydicom.tag.Tag(keyword):08X}" not in header, keyword
     for keyword in samples.BLANKED_VALUES:
-        assert "Value" not in header[f"{pydicom.tag.Tag(keyword):08X}"], keyword
+        assert "Value" not in header.get(f"{pydicom.tag.Tag(keyword):08X}", {}), keyword
     assert not [tag for tag in header if int(tag[:4], 16) % 2 == 1]  # no private group
     assert header["00080018"]["Value"] == [result.sop_instance_uid]
     assert "7FE00010" not in header
@@ -281,18 +281,18 @@ def test_nothing_of_the_patient_is_stored(workdir: Path, frames: int) -> None:
     with open_dicom(path) as cine:
         for keyword in samples.DELETED_VALUES:
             assert keyword not in cine.header
-        assert "PatientName" not in cine.header.RequestAttributesSequence[0]
-        assert cine.header.ImageComments == "" and cine.header.StudyDescription
+        assert "RequestAttributesSequence" not in cine.header  # the profile's X
+        assert "ImageComments" not in cine.header and "StudyDescription" not in cine.header
 
 
 # Refusals ---------------------------------------------------------------------------------------
 def test_refusals_are_clear_and_leave_no_output(workdir: Path) -> None:
     cases = {
         "no pixel data": samples.without_pixels(workdir / "nopix.dcm"),
-        "Frame 30 of 30 .* truncated or damaged": samples.truncated(
+        "Frame 30 of 30 .* JPEG data are damaged or the file is truncated": samples.truncated(
             samples.sample(samples.CINE_SAMPLE), workdir / "cut.dcm"
         ),
-        "Frame 1 of 1 .* truncated": samples.truncated(
+        "is truncated: its pixel data end before frame 1 of 1": samples.truncated(
             samples.sample("examples_rgb_color.dcm"), workdir / "cut_still.dcm"
         ),
         "cannot decode": samples.mpeg4_transfer_syntax(workdir / "mpeg4.dcm"),
