@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from iamedic_desktop.core.errors import IamedicError, InvalidInputError
+from iamedic_desktop.core.errors import ConflictError, IamedicError, InvalidInputError
 from iamedic_desktop.core.progress import (
     CancelledError,
     CancelToken,
@@ -64,6 +64,15 @@ WEB_DOCTOR_LIMIT = 2 * GIB  # and more active media per doctor
 
 
 # --- importing one file -----------------------------------------------------------------------
+
+
+def redacted(message: str, path: Path) -> str:
+    """``message`` with the file's path and name blanked, fit for the log (a name may carry a
+    patient's)."""
+    for named in (str(path), path.name, safe_display_name(path.name), path.stem):
+        if len(named) >= 3:  # a one- or two-letter stem would blank ordinary words
+            message = message.replace(named, "<file>")
+    return message
 
 
 def conversion_timeout(settings: Settings, inspection: Inspection) -> float:
@@ -176,7 +185,7 @@ def _store(
             if form.converted:
                 stored = media_store.adopt(scratch)
                 probe = VideoProbe(**form.probe).to_json() if form.probe else None
-                log.info("✅ '%s' converted for storage (%s)", name, form.mime_type)
+                log.info("✅ Converted for storage as %s (%s)", stored.key, form.mime_type)
                 return _Stored(
                     stored,
                     form.kind,
@@ -203,35 +212,50 @@ def _record(
     stored: _Stored,
     source_sha256: str,
 ) -> MediaDTO | Media:
-    """Write the media row and its media_files row in one transaction (or find a duplicate)."""
-    with uow_factory() as uow:
-        session = uow.session
-        require_doctor_role(session, actor)
-        study = find_study_for_actor(session, actor, study_id)
-        existing = _find_duplicate(session, study.id, source_sha256)
-        if existing is not None:  # another import recorded the same content meanwhile
-            return existing
-        media = build_media_row(
-            study.id,
-            filename=stored.filename,
-            file_path=stored.file.key,
-            file_size=stored.file.size,
-            mime_type=stored.mime_type,
-        )
-        require_file_unused(session, media.file_path)
-        session.add(media)
-        session.add(
-            MediaFile(
+    """Write the media row and its media_files row in one transaction (or find a duplicate).
+
+    The transaction takes the store's write lock before it looks for a duplicate, so two
+    imports (two processes) cannot both record the same content; the unique index on
+    (active study, source hash) is the store's own guard should anything else slip through.
+    """
+    try:
+        with uow_factory() as uow:
+            uow.begin_write()
+            session = uow.session
+            require_doctor_role(session, actor)
+            study = find_study_for_actor(session, actor, study_id)
+            existing = _find_duplicate(session, study.id, source_sha256)
+            if existing is not None:  # another import recorded the same content meanwhile
+                return existing
+            media = build_media_row(
+                study.id,
+                filename=stored.filename,
                 file_path=stored.file.key,
-                sha256=stored.file.sha256,
-                source_sha256=source_sha256,
-                size=stored.file.size,
-                probe_json=stored.probe_json,
-                dicom_json=stored.dicom_json,
+                file_size=stored.file.size,
+                mime_type=stored.mime_type,
             )
-        )
-        commit_or_conflict(uow, f"The media '{media.filename}' could not be recorded.")
-        return media_dto(media)
+            require_file_unused(session, media.file_path)
+            session.add(media)
+            session.add(
+                MediaFile(
+                    file_path=stored.file.key,
+                    sha256=stored.file.sha256,
+                    source_sha256=source_sha256,
+                    size=stored.file.size,
+                    probe_json=stored.probe_json,
+                    dicom_json=stored.dicom_json,
+                    active_study_id=study.id,
+                )
+            )
+            # The message is logged: it names the stored key, never the file's own name.
+            commit_or_conflict(uow, f"The file {stored.file.key} could not be recorded.")
+            return media_dto(media)
+    except ConflictError:
+        with uow_factory() as uow:
+            existing = _find_duplicate(uow.session, study_id, source_sha256)
+        if existing is None:
+            raise
+        return existing
 
 
 def _import_one(
@@ -327,7 +351,7 @@ def import_paths(
     run.refused.extend(refused)
     total = len(files)
     not_reached: list[str] = []
-    log.info("🚀 Importing %d file(s) into study '%s'", total, run.study.alias)
+    log.info("🚀 Importing %d file(s) into study %s", total, run.study.id)
     with media_write_lock(media_store), IsolatedWorker() as worker:
         for done, path in enumerate(files):
             if cancel is not None and cancel.cancelled:
@@ -349,7 +373,12 @@ def import_paths(
                 not_reached = [str(p) for p in files[done:]]
                 break
             except IamedicError as exc:
-                log.info("⚠️ Not imported: %s: %s", path, exc.message)
+                log.info(
+                    "⚠️ Not imported: file %d of %d: %s",
+                    done + 1,
+                    total,
+                    redacted(exc.message, path),
+                )
                 run.refused.append(Refusal(path=str(path), reason=exc.message))
     if run.imported and _doctor_total(uow_factory, run.study.doctor_id) > WEB_DOCTOR_LIMIT:
         run.warnings.append(
@@ -358,8 +387,8 @@ def import_paths(
         )
     progress(Progress(total, total, "Import finished"))
     log.info(
-        "✅ Import into '%s': %d imported, %d duplicate(s), %d refused",
-        run.study.alias,
+        "✅ Import into study %s: %d imported, %d duplicate(s), %d refused",
+        run.study.id,
         len(run.imported),
         len(run.duplicates),
         len(run.refused),

@@ -10,8 +10,11 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from iamedic_desktop.core.errors import StorageError
 
 
 class UnitOfWork:
@@ -35,6 +38,23 @@ class UnitOfWork:
         # close() rolls back whatever was not committed; unlike rollback() it does not expire
         # what was loaded, so a read-only unit of work can build its DTOs after the block.
         self.session.close()
+
+    def begin_write(self) -> None:
+        """Take the store's write lock now, before the first read (SQLite: BEGIN IMMEDIATE).
+
+        For a check-then-insert that must hold against other processes: without it SQLite
+        reads outside any transaction and takes the lock only at the first write, so two
+        writers can both pass the check. Call it first thing in the unit of work; it waits up
+        to the busy timeout for another writer. Other databases lock per row: no-op there.
+        """
+        if self.session.get_bind().dialect.name != "sqlite":
+            return
+        try:
+            self.session.execute(text("BEGIN IMMEDIATE"))
+        except OperationalError as exc:
+            raise StorageError(
+                "The local store is busy with another program's writes; try again."
+            ) from exc
 
     def commit(self) -> None:
         """Make the work durable."""
