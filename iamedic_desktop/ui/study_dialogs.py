@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iamedic_desktop.services.validation import ALIAS_MAX_LENGTH
+from iamedic_desktop.core.errors import InvalidInputError
+from iamedic_desktop.services.validation import ALIAS_MAX_LENGTH, clean_alias
 from iamedic_desktop.ui import theme
 
 
@@ -97,7 +98,12 @@ class _StudyActionDialog(QDialog):
 
 
 class StudyNameDialog(_StudyActionDialog):
-    """Asks for a study alias: for a new study, or a new name of an existing one."""
+    """Asks for a study alias: for a new study, or a new name of an existing one.
+
+    The alias is checked as it is typed (the same pure check the service runs, no store
+    involved): an invisible character or an id's spelling is named under the field and OK
+    waits until it is gone; what needs the store (a taken alias) comes back from the service.
+    """
 
     def __init__(
         self, *, title: str, ok_text: str, alias: str = "", parent: QWidget | None = None
@@ -118,14 +124,33 @@ class StudyNameDialog(_StudyActionDialog):
         return self.alias_edit.text().strip()
 
     def _text_changed(self, text: str) -> None:
-        self.ok_button.setEnabled(bool(text.strip()))
+        # A message about the previous text (the service's included) no longer applies.
+        problem = _alias_problem(text)
+        self._error.setText(problem or "")
+        self._error.setVisible(problem is not None)
+        self._update_ok()
+
+    def _update_ok(self) -> None:
+        text = self.alias_edit.text()
+        self.ok_button.setEnabled(bool(text.strip()) and _alias_problem(text) is None)
 
     def _set_busy(self, busy: bool) -> None:
         super()._set_busy(busy)
         self.alias_edit.setReadOnly(busy)
         if not busy:
-            self._text_changed(self.alias_edit.text())
+            self._update_ok()
             self.alias_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+def _alias_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an alias, or None (an empty field only keeps OK disabled)."""
+    if not text.strip():
+        return None
+    try:
+        clean_alias(text)
+    except InvalidInputError as exc:
+        return exc.message
+    return None
 
 
 class DeleteStudyDialog(_StudyActionDialog):
