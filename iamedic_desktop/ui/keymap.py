@@ -77,6 +77,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_in", "Zoom in", "View", "+; ="),
     ActionSpec("zoom_out", "Zoom out", "View", "-"),
     ActionSpec("import_files", "Import files…", "Application", "Ctrl+I"),
+    ActionSpec("deleted_studies", "Deleted studies (restore)…", "Application", "Ctrl+Shift+R"),
     ActionSpec("shortcut_sheet", "Keyboard shortcuts", "Application", "F1"),
     ActionSpec("quit", "Quit", "Application", "Ctrl+Q"),
 )

@@ -35,7 +35,11 @@ from iamedic_desktop.ui.shortcut_sheet_dialog import ShortcutSheetDialog
 from iamedic_desktop.ui.status_bar_widget import ActivityRunner, StatusBarWidget
 from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
 from iamedic_desktop.ui.timeline_markers import load_markers
-from iamedic_desktop.ui.window_actions import WindowActions, bind_review_actions
+from iamedic_desktop.ui.window_actions import (
+    WindowActions,
+    bind_review_actions,
+    bind_study_actions,
+)
 from iamedic_desktop.ui.window_state import (
     QSETTINGS_APPLICATION,
     QSETTINGS_ORGANISATION,
@@ -296,6 +300,7 @@ class MainWindow(QMainWindow):
 
     def _bind_actions(self) -> None:
         bind_review_actions(self.window_actions, self.player, self.annotation, self.canvas)
+        bind_study_actions(self.window_actions, self.browser)
         bind = self.window_actions.bind
         bind("extract_frame", self.extract_frame)
         bind("import_files", self.choose_files_to_import)

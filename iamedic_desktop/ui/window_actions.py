@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from iamedic_desktop.ui.annotation_canvas import AnnotationCanvasView
     from iamedic_desktop.ui.annotation_controller import AnnotationController
     from iamedic_desktop.ui.player_controller import PlayerController
+    from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
 
 log = logging.getLogger(__name__)
 
@@ -125,3 +126,8 @@ def bind_review_actions(
     bind("actual_size", canvas.actual_size)
     bind("zoom_in", canvas.zoom_in)
     bind("zoom_out", canvas.zoom_out)
+
+
+def bind_study_actions(actions: WindowActions, browser: StudyBrowserDock) -> None:
+    """What the study keys do: the study browser's own methods."""
+    actions.bind("deleted_studies", browser.show_deleted_studies)

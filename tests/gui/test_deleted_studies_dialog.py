@@ -132,3 +132,27 @@ def test_the_browser_opens_it_and_lists_a_restored_study(qtbot: QtBot, env: Brow
     assert opened.args[0].id == back.id  # listed again, and opened
     assert dock.model.total == 2
     dialog.close()
+
+
+def test_a_window_action_opens_it(qtbot: QtBot, env: BrowserEnv) -> None:
+    from PySide6.QtWidgets import QMainWindow
+
+    from iamedic_desktop.ui.keymap import Keymap
+    from iamedic_desktop.ui.window_actions import WindowActions, bind_study_actions
+
+    window = QMainWindow()
+    dock = StudyBrowserDock(env.database, env.workers, window)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    add_widget(qtbot, env, window)
+    actions = WindowActions(window, Keymap())
+    bind_study_actions(actions, dock)
+    with qtbot.waitSignal(dock.studies_loaded, timeout=WAIT_MS):
+        dock.set_store(env.store)
+    action = actions.actions["deleted_studies"]
+    assert action.shortcut().toString() == "Ctrl+Shift+R"
+    assert action.isEnabled()
+    actions.trigger("deleted_studies")
+    dialog = dock.findChild(DeletedStudiesDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: not dialog.restore_button.isEnabled() and bool(dialog.message_text))
+    dialog.close()
