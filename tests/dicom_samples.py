@@ -216,7 +216,7 @@ def truncated(source: Path, path: Path, keep: float = 0.6) -> Path:
 
 
 def mpeg4_transfer_syntax(path: Path) -> Path:
-    """A cine declared as MPEG-4 AVC/H.264 in DICOM, which the workstation cannot decode."""
+    """A cine declared as MPEG-4 AVC/H.264 in DICOM whose stream is 64 bytes of nothing."""
     from pydicom.encaps import encapsulate
     from pydicom.uid import MPEG4HP41
 
@@ -224,6 +224,68 @@ def mpeg4_transfer_syntax(path: Path) -> Path:
     ds.file_meta.TransferSyntaxUID = MPEG4HP41
     ds.PixelData = encapsulate([b"\x00\x00\x00\x01" + b"\x00" * 60])
     ds["PixelData"].VR = "OB"
+    return write(ds, path)
+
+
+#: Video transfer syntaxes: (ffmpeg encoder, raw stream format, transfer syntax keyword).
+VIDEO_CODECS = {
+    "h264": ("libx264", "h264", "MPEG4HP41"),
+    "hevc": ("libx265", "hevc", "HEVCMP51"),
+    "mpeg2": ("mpeg2video", "mpeg2video", "MPEG2MPML"),
+}
+
+
+def encode_clip(path: Path, codec: str, *, frames: int, size: tuple[int, int]) -> Path:
+    """A moving test pattern as a raw elementary stream (Annex B for H.264 and HEVC)."""
+    import subprocess
+
+    encoder, muxer, _ = VIDEO_CODECS[codec]
+    extra = ["-bf", "2", "-pix_fmt", "yuv420p"]
+    if codec == "hevc":
+        extra += ["-x265-params", "log-level=error"]
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", f"testsrc2=size={size[0]}x{size[1]}:rate=25", "-frames:v", str(frames),
+         "-c:v", encoder, *extra, "-f", muxer, str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def video_in_dicom(
+    path: Path,
+    codec: str = "h264",
+    *,
+    frames: int = 36,
+    frame_time: float = 80.0,
+    size: tuple[int, int] = (96, 64),
+    fragments: int = 1,
+    phi: bool = False,
+) -> Path:
+    """A cine coded as video in DICOM, as an ultrasound scanner exports one: the elementary
+    stream encapsulated (split over ``fragments`` items), Frame Time giving the rate."""
+    import pydicom.uid
+    from pydicom.encaps import encapsulate
+
+    stream = encode_clip(
+        path.with_suffix(f".{codec}"), codec, frames=frames, size=size
+    ).read_bytes()
+    ds = make_dataset(None, photometric="YBR_PARTIAL_420")
+    syntax = getattr(pydicom.uid, VIDEO_CODECS[codec][2])
+    if fragments > 1:
+        syntax = pydicom.uid.UID(f"{syntax}.1")  # the fragmentable variant
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.SamplesPerPixel, ds.PlanarConfiguration = 3, 0
+    ds.Columns, ds.Rows = size
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.NumberOfFrames = frames
+    ds.FrameTime = frame_time
+    if phi:
+        fill_phi(ds)
+    # One frame item: the whole stream, in as many fragments as asked.
+    ds.PixelData = encapsulate([stream], fragments_per_frame=fragments)
+    ds["PixelData"].VR = "OB"
+    ds["PixelData"].is_undefined_length = True
     return write(ds, path)
 
 

@@ -38,6 +38,7 @@ from iamedic_desktop.media.dicom_file import (
     is_dicom,
     quiet_pydicom,
     read_header,
+    sop_instance_uid,
     transfer_syntax,
     uid_module,
 )
@@ -203,9 +204,7 @@ class DicomCine:
     @property
     def sop_instance_uid(self) -> str:
         """The instance's UID: a loop is identified per instance, never per series."""
-        meta = getattr(self.header, "file_meta", None)
-        fallback = meta.get("MediaStorageSOPInstanceUID") if meta is not None else None
-        return str(self.header.get("SOPInstanceUID") or fallback or "")
+        return sop_instance_uid(self.header)
 
     def header_json(self) -> str:
         """The header's allow-listed part as DICOM JSON (``dicom_header.py``)."""

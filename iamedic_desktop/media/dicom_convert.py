@@ -1,13 +1,14 @@
 """A DICOM file turned into its stored form, as the web does: a still -> PNG, a cine -> MP4.
 
-A single frame becomes a PNG (Pillow; grey stays one grey channel, colour is RGB). A cine becomes
-H.264 in MP4 at its own frame rate: frames stream one at a time into ffmpeg's stdin as raw
-``gray``/``rgb24`` (memory stays bounded), every frame kept, CRF 12, yuv420p with the BT.601
-matrix written into the stream (browsers, ffmpeg and OpenCV then agree on the colours), moov at
-the front (faststart), no metadata copied. H.264 4:2:0 needs even sizes: an odd width or height
-gets one more column on the right or row at the bottom, a copy of the last one, so pixel
-coordinates are unchanged, nothing is lost, and the edge keeps its colour (a black pad would
-share chroma samples with the last real column and wash it out).
+A cine coded as video (MPEG-2, H.264, HEVC in DICOM) is made by ffmpeg from its own stream
+(``dicom_video.py``). A single frame becomes a PNG (Pillow; grey stays one grey channel, colour
+is RGB). A cine becomes H.264 in MP4 at its own frame rate: frames stream one at a time into
+ffmpeg's stdin as raw ``gray``/``rgb24`` (memory stays bounded), every frame kept, CRF 12,
+yuv420p with the BT.601 matrix written into the stream (browsers, ffmpeg and OpenCV then agree
+on the colours), moov at the front (faststart), no metadata copied. H.264 4:2:0 needs even
+sizes: an odd width or height gets one more column on the right or row at the bottom, a copy of
+the last one, so pixel coordinates are unchanged, nothing is lost, and the edge keeps its colour
+(a black pad would share chroma samples with the last real column and wash it out).
 Threading: safe from any thread.
 """
 
@@ -28,6 +29,7 @@ from iamedic_desktop.core.errors import StorageError
 
 if TYPE_CHECKING:
     from iamedic_desktop.media.dicom import DicomCine
+    from iamedic_desktop.media.dicom_file import DicomHeader
 
 CRF = 12
 PRESET = "fast"
@@ -52,9 +54,14 @@ class DicomConversion:
 
 def convert_dicom(path: Path, output: Path) -> DicomConversion:
     """Write the stored form of DICOM ``path`` to exactly ``output``; refuse what is unusable."""
-    from iamedic_desktop.media.dicom import open_dicom
+    from iamedic_desktop.media.dicom import DicomCine
+    from iamedic_desktop.media.dicom_file import read_header
+    from iamedic_desktop.media.dicom_video import is_video_dicom
 
-    with open_dicom(path) as cine:
+    opened = read_header(path)
+    if is_video_dicom(opened):
+        return _convert_video(opened, output)
+    with DicomCine(opened) as cine:
         try:
             if cine.is_multiframe:
                 width, height = _write_mp4(cine, output)
@@ -77,6 +84,27 @@ def convert_dicom(path: Path, output: Path) -> DicomConversion:
             patient_tokens=tuple(cine.patient_tokens),
             deidentified=list(cine.deidentified),
         )
+
+
+def _convert_video(opened: DicomHeader, output: Path) -> DicomConversion:
+    """A cine coded as video (H.264, HEVC, MPEG-2 in DICOM): ffmpeg makes the MP4."""
+    from iamedic_desktop.media.dicom_deid import header_json
+    from iamedic_desktop.media.dicom_file import sop_instance_uid
+    from iamedic_desktop.media.dicom_video import write_video_mp4
+
+    video = write_video_mp4(opened, output)
+    return DicomConversion(
+        kind="video",
+        mime_type="video/mp4",
+        width=video.width,
+        height=video.height,
+        frame_count=video.frame_count,
+        fps=video.fps,
+        header_json=header_json(opened.header, days_from_lmp=opened.days_from_lmp),
+        sop_instance_uid=sop_instance_uid(opened.header),
+        patient_tokens=tuple(opened.patient_tokens),
+        deidentified=list(opened.deidentified),
+    )
 
 
 def even_size(width: int, height: int) -> tuple[int, int]:

@@ -147,3 +147,10 @@ def transfer_syntax(ds: Dataset) -> Any:
     if implicit:
         return uid.ImplicitVRLittleEndian
     return uid.ExplicitVRLittleEndian if little in (True, None) else uid.ExplicitVRBigEndian
+
+
+def sop_instance_uid(ds: Dataset) -> str:
+    """The instance's UID (a loop is identified per instance, never per series)."""
+    meta = getattr(ds, "file_meta", None)
+    fallback = meta.get("MediaStorageSOPInstanceUID") if meta is not None else None
+    return str(ds.get("SOPInstanceUID") or fallback or "")

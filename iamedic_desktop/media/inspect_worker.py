@@ -4,7 +4,8 @@ Run as ``python -m iamedic_desktop.media.inspect_worker`` by ``media/sandbox.py`
 own memory limit, turns off core dumps, watches for its parent's death, and then answers one
 JSON request per line. Two tasks:
 - ``inspect``: sniff by content, then ffprobe a video, fully decode an image (Pillow, with the
-  decompression-bomb guard), or open a DICOM file and decode its first and last frames;
+  decompression-bomb guard), or open a DICOM file and decode its first and last frames (or,
+  for a cine coded as video in DICOM, extract its stream and ffprobe it);
 - ``store_form``: write what will be stored when it differs from the original: a DICOM file's
   PNG or MP4 (de-identified; the patient's name and ids never leave this process: the display
   name is checked here), or a video's browser-playable MP4.
@@ -110,13 +111,23 @@ def _inspect(path: str, probe_timeout: float, max_image_pixels: int) -> dict[str
             playable_plan(source, probe),
         )
     else:
-        from iamedic_desktop.media.dicom import open_dicom
-
-        with open_dicom(source) as cine:  # decodes the first and last frames: proof of pixels
-            found = Inspection(
-                "dicom", sniffed.mime_type, cine.width, cine.height, cine.frame_count, cine.fps
-            )
+        found = _inspect_dicom(source, sniffed.mime_type, probe_timeout)
     return dataclasses.asdict(found)
+
+
+def _inspect_dicom(source: Path, mime_type: str, probe_timeout: float) -> Inspection:
+    from iamedic_desktop.media.dicom import DicomCine
+    from iamedic_desktop.media.dicom_file import read_header
+    from iamedic_desktop.media.dicom_video import inspect_video, is_video_dicom
+
+    opened = read_header(source)
+    if is_video_dicom(opened):  # MPEG-2, H.264, HEVC: ffmpeg reads the stream
+        video = inspect_video(opened, timeout=probe_timeout)
+        return Inspection(
+            "dicom", mime_type, video.width, video.height, video.frame_count, video.fps
+        )
+    with DicomCine(opened) as cine:  # decodes the first and last frames: proof of pixels
+        return Inspection("dicom", mime_type, cine.width, cine.height, cine.frame_count, cine.fps)
 
 
 def _store_form(

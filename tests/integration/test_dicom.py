@@ -295,7 +295,7 @@ def test_refusals_are_clear_and_leave_no_output(workdir: Path) -> None:
         "is truncated: its pixel data end before frame 1 of 1": samples.truncated(
             samples.sample("examples_rgb_color.dcm"), workdir / "cut_still.dcm"
         ),
-        "cannot decode": samples.mpeg4_transfer_syntax(workdir / "mpeg4.dcm"),
+        "video stream ffmpeg cannot read": samples.mpeg4_transfer_syntax(workdir / "mpeg4.dcm"),
         "not a DICOM file": samples.truncated(samples.sample("examples_rgb_color.dcm"),
                                               workdir / "stub.dcm", keep=0.0001),
     }  # fmt: skip

@@ -16,13 +16,17 @@ import pydicom
 import pytest
 from pydicom.data import get_testdata_files
 
+from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.core.settings import get_settings, reset_settings_cache
-from iamedic_desktop.media.dicom import open_dicom
+from iamedic_desktop.media.dicom import convert_dicom, open_dicom
 from iamedic_desktop.schemas.media import MediaDTO
 from iamedic_desktop.services.import_walk import collect_files
 from iamedic_desktop.services.imports import import_paths
 from iamedic_desktop.services.local_store import open_local_store
 from iamedic_desktop.services.studies import create_study
+from tests import dicom_samples
+from tests.integration.test_dicom import probe_stream, psnr
+from tests.media_samples import reference_frames
 
 SAMPLES = Path(pydicom.__file__).parent / "data" / "test_files"
 STILL, CINE = "image/png", "video/mp4"
@@ -239,3 +243,48 @@ def test_j2k_sign_mismatch_follows_the_header() -> None:
     with open_dicom(path) as cine:
         shown = cine.frame(0)
     assert shown[0, 0, 0] == 0 and shown.max() == 255
+
+
+# Video in DICOM ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("codec", "fragments"), [("h264", 1), ("h264", 3), ("hevc", 1), ("mpeg2", 1)]
+)
+def test_a_cine_coded_as_video_becomes_an_h264_mp4_at_its_own_rate(
+    tmp_path: Path, codec: str, fragments: int
+) -> None:
+    source = dicom_samples.video_in_dicom(
+        tmp_path / "cine.dcm", codec, frames=36, frame_time=40.0, fragments=fragments
+    )
+    output = tmp_path / "cine.mp4"
+    result = convert_dicom(source, output)
+    assert (result.kind, result.mime_type) == ("video", "video/mp4")
+    assert (result.width, result.height, result.frame_count, result.fps) == (96, 64, 36, 25.0)
+    stream = probe_stream(output)
+    assert stream["codec_name"] == "h264" and stream["pix_fmt"] == "yuv420p"
+    assert stream["r_frame_rate"] == "25/1" and stream["nb_read_frames"] == "36"
+    data = output.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")
+    # The pictures are the stream's own, in order (B-frames reordered, none lost).
+    expected = reference_frames(source.with_suffix(f".{codec}"))
+    stored = reference_frames(output)
+    assert len(stored) == len(expected) == 36
+    for n in (0, 1, 17, 35):
+        assert psnr(stored[n], expected[n]) > 35, n
+
+
+def test_a_video_stream_in_dicom_keeps_nothing_of_the_patient(tmp_path: Path) -> None:
+    source = dicom_samples.video_in_dicom(tmp_path / "Doe_John.dcm", frame_time=50.0, phi=True)
+    output = tmp_path / "cine.mp4"
+    result = convert_dicom(source, output)
+    assert result.fps == 20.0 and result.frame_count == 36
+    assert "Doe" in result.patient_tokens
+    stored = output.read_bytes() + result.header_json.encode()
+    for value in dicom_samples.PHI_VALUES:
+        assert value.encode() not in stored, value
+
+
+def test_a_video_stream_that_is_not_one_is_refused_as_damaged(tmp_path: Path) -> None:
+    path = dicom_samples.mpeg4_transfer_syntax(tmp_path / "nothing.dcm")
+    with pytest.raises(InvalidInputError, match="holds a video stream ffmpeg cannot read"):
+        convert_dicom(path, tmp_path / "nothing.mp4")
+    assert not (tmp_path / "nothing.mp4").exists()
