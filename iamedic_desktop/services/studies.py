@@ -30,6 +30,7 @@ from iamedic_desktop.services.validation import (
     check_paging,
     clean_alias,
     like_pattern,
+    normalise_alias,
 )
 
 log = logging.getLogger(__name__)
@@ -167,7 +168,7 @@ def list_studies(
 ) -> Page[StudyDTO]:
     """The actor's studies, newest first, optionally filtered by alias (case-insensitive)."""
     check_paging(offset, limit)
-    term = search.strip() if search else None
+    term = normalise_alias(search).strip() if search else None  # aliases are stored in NFC
     with uow_factory() as uow:
         session = uow.session
         require_doctor_role(session, actor)

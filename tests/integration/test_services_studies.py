@@ -363,6 +363,7 @@ def test_aliases_are_compared_in_nfc(uow_factory: UnitOfWorkFactory, doctor: Act
         studies.create_study(uow_factory, doctor, composed)
     assert studies.get_study(uow_factory, doctor, decomposed).id == created.id
     assert studies.get_study(uow_factory, doctor, "Caf\u00e9\u00a0twins").id == created.id
+    assert studies.list_studies(uow_factory, doctor, search="cafe\u0301").total == 1
 
 
 def test_an_nfd_alias_written_elsewhere_still_takes_its_name(
