@@ -140,12 +140,8 @@ def create_media(
         session.add(media)
         commit_or_conflict(uow, f"The media '{media.filename}' could not be recorded.")
         dto = media_dto(media)
-        log.info(
-            "✅ Media '%s' (%s) recorded in study '%s'",
-            media.filename,
-            media.media_type.value,
-            study.alias,
-        )
+        # Logs name media by id: a file name may carry a patient's.
+        log.info("✅ Media %s (%s) recorded in study %s", dto.id, dto.media_type.value, study.id)
     return dto
 
 
@@ -189,7 +185,7 @@ def rename_media(
         media.filename = name
         commit_or_conflict(uow, f"The media '{old}' could not be renamed.")
         dto = media_dto(media)
-        log.info("✅ Media '%s' renamed to '%s' (%s)", old, name, dto.id)
+        log.info("✅ Media %s renamed", dto.id)
     return dto
 
 
@@ -208,7 +204,7 @@ def delete_media(
                 frame.is_active = False
         commit_or_conflict(uow, f"The media '{media.filename}' could not be deleted.")
         dto = media_dto(media)
-        log.info("✅ Media '%s' deleted (soft) (%s)", dto.filename, dto.id)
+        log.info("✅ Media %s deleted (soft)", dto.id)
     return dto
 
 
@@ -229,5 +225,5 @@ def set_upload_status(
         media.upload_status = new_status
         commit_or_conflict(uow, f"The media '{media.filename}' could not be updated.")
         dto = media_dto(media)
-        log.info("✅ Media '%s' is now %s (%s)", dto.filename, new_status.value, dto.id)
+        log.info("✅ Media %s is now %s", dto.id, new_status.value)
     return dto

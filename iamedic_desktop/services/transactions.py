@@ -18,6 +18,8 @@ from iamedic_desktop.core.errors import ConflictError, StorageError
 from iamedic_desktop.services.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
+# The messages name things for the person who asked (a media's file name, a study's alias);
+# the log names only the constraint, since a name may carry a patient's.
 
 DISK_FULL = "The disk holding the local store is full: nothing of this was saved. Free some space."
 
@@ -25,9 +27,9 @@ DISK_FULL = "The disk holding the local store is full: nothing of this was saved
 def _storage_error(message: str, exc: OperationalError) -> StorageError:
     code = getattr(exc.orig, "sqlite_errorcode", None)
     if code == sqlite3.SQLITE_FULL:
-        log.error("❌ The store's disk is full: %s", message)
+        log.error("❌ The disk holding the local store is full; the transaction was rolled back")
         return StorageError(f"{message} {DISK_FULL}")
-    log.error("❌ The store could not be written: %s (%s)", message, exc.orig)
+    log.error("❌ The local store could not be written (%s)", exc.orig)
     return StorageError(f"{message} The local store could not be written ({exc.orig}).")
 
 
@@ -35,7 +37,7 @@ def _guarded(step: Callable[[], None], message: str) -> None:
     try:
         step()
     except IntegrityError as exc:
-        log.warning("❌ Refused by the store: %s (%s)", message, exc.orig)
+        log.warning("❌ Refused by the store (%s)", exc.orig)
         raise ConflictError(message) from exc
     except OperationalError as exc:
         raise _storage_error(message, exc) from exc
