@@ -30,6 +30,7 @@ from PySide6.QtGui import QUndoStack
 from iamedic_desktop.models.central import BB_CLASSES, MediaType
 from iamedic_desktop.ui.annotation_actions import AnnotationActions
 from iamedic_desktop.ui.annotation_commands import AnnotationCommand, ChangeBoxCommand
+from iamedic_desktop.ui.annotation_following import AnnotationFollowing, LoadedTarget
 from iamedic_desktop.ui.annotation_target import EditTarget, Job, TargetWriter, ViewChange
 from iamedic_desktop.ui.box_item import BoxState
 from iamedic_desktop.ui.prediction_item import PredictionState
@@ -53,15 +54,7 @@ class AnnotationChange:
     still_created: bool = False
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    frames: dict[int, uuid.UUID] | None  # a video's stills by frame number, when read
-    still_id: uuid.UUID | None
-    annotations: Any  # MediaAnnotationsDTO | None
-    predictions: Any  # MediaPredictionsDTO | None
-
-
-class AnnotationController(QObject, AnnotationActions):
+class AnnotationController(QObject, AnnotationActions, AnnotationFollowing):
     """Shows a target's boxes, label and predictions on the canvas and stores every edit."""
 
     annotations_changed = Signal(object)  # AnnotationChange
@@ -96,6 +89,8 @@ class AnnotationController(QObject, AnnotationActions):
         self._stale = False  # edited while a read was under way: read again
         self._pending = 0
         self._unsaved = 0  # edits applied on screen whose commit has not returned yet
+        self._edits = 0  # edits made so far: a read for a change elsewhere started before one
+        self._follow_pending = False  # a change elsewhere waits for the edit in progress
         canvas.box_drawn.connect(self._box_drawn)
         canvas.box_edited.connect(self._box_edited)
         canvas.nudge_requested.connect(self.nudge)
@@ -223,12 +218,12 @@ class AnnotationController(QObject, AnnotationActions):
         serial = self._reads
         need_frames = target.is_video_frame and target.media.id not in self._stills
 
-        def read() -> _Loaded:
+        def read() -> LoadedTarget:
             return _read_target(store, target, need_frames)
 
         self._run(read, lambda loaded: self._read_done(serial, target, loaded))
 
-    def _read_done(self, serial: int, target: EditTarget, loaded: _Loaded) -> None:
+    def _read_done(self, serial: int, target: EditTarget, loaded: LoadedTarget) -> None:
         if loaded.frames is not None:
             self._stills[target.media.id] = loaded.frames
         if serial != self._reads or target is not self._target:
@@ -278,6 +273,7 @@ class AnnotationController(QObject, AnnotationActions):
         store = self._store
         if store is None:
             return
+        self._edits += 1
         self._targets[self._key(target)] = target
         if target.image_size is None and target is self._target and self.canvas.has_image():
             size = self.canvas.image_size()
@@ -385,7 +381,7 @@ class AnnotationController(QObject, AnnotationActions):
         self.undo_stack.push(ChangeBoxCommand(self, target, old, old.moved_to(after)))
 
 
-def _read_target(store: LocalStore, target: EditTarget, need_frames: bool) -> _Loaded:
+def _read_target(store: LocalStore, target: EditTarget, need_frames: bool) -> LoadedTarget:
     """Database thread: the still of a video frame (if any), its annotations and predictions."""
     from iamedic_desktop.services import annotations as annotation_service
     from iamedic_desktop.services.frames import list_frames
@@ -400,7 +396,7 @@ def _read_target(store: LocalStore, target: EditTarget, need_frames: bool) -> _L
         target.still_id = frames.get(target.frame_number)
     media_id = target.still_id
     if media_id is None:
-        return _Loaded(frames, None, None, None)
+        return LoadedTarget(frames, None, None, None)
     annotations = annotation_service.get_annotations(store.uow, store.actor, media_id)
     predictions = list_predictions(store.uow, store.actor, media_id)
-    return _Loaded(frames, media_id, annotations, predictions)
+    return LoadedTarget(frames, media_id, annotations, predictions)

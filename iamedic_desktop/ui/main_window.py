@@ -33,6 +33,7 @@ from iamedic_desktop.ui.player_panel import PlayerPanel
 from iamedic_desktop.ui.review_area_widget import ReviewAreaWidget
 from iamedic_desktop.ui.shortcut_sheet_dialog import ShortcutSheetDialog
 from iamedic_desktop.ui.status_bar_widget import ActivityRunner, StatusBarWidget
+from iamedic_desktop.ui.store_follower import StoreFollower
 from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
 from iamedic_desktop.ui.timeline_markers import load_markers
 from iamedic_desktop.ui.window_actions import (
@@ -102,6 +103,7 @@ class MainWindow(QMainWindow):
         self.browser = StudyBrowserDock(self.database, self.workers, self)
         self.canvas = AnnotationCanvasView(self)
         self.annotation = AnnotationController(self.canvas, self.database, self)
+        self.follower = StoreFollower(self.database, self.browser, self.annotation, self)
         self.annotation_dock = AnnotationDock(self.annotation, self)
         self.player = PlayerController(self)
         self.player_panel = PlayerPanel(self.player, self)
@@ -150,6 +152,7 @@ class MainWindow(QMainWindow):
 
     def _close_stores(self) -> None:
         # Database thread, last task: closing may checkpoint the WAL.
+        self.follower.close_watcher()
         while self._opened_stores:
             self._opened_stores.pop().close()
 
@@ -162,6 +165,7 @@ class MainWindow(QMainWindow):
         if last is not None:
             self.browser.open_study(last)
         self.notify("Local store ready")
+        self.follower.start(store.settings.local_db_path)
         self.store_ready.emit()
 
     # --- wiring -------------------------------------------------------------------------------
@@ -170,6 +174,9 @@ class MainWindow(QMainWindow):
         self.browser.study_opened.connect(self._study_opened)
         self.browser.study_closed.connect(self._study_closed)
         self.browser.media_activated.connect(self.open_media)
+        self.browser.media_list.media_loaded.connect(lambda _n: self._check_open_media())
+        self.follower.changed.connect(lambda _version: self.refresh_markers())
+        self.follower.notice.connect(self.notify)
         self.player.frame_ready.connect(self._frame_ready)
         # The timeline is set up for a media when it has opened; its markers come after.
         self.player.media_opened.connect(lambda _info: self.refresh_markers())
@@ -219,6 +226,14 @@ class MainWindow(QMainWindow):
             self.annotation.set_target(media, None, None)
         else:
             self.annotation.clear_target()  # a video frame is the target once it is shown
+
+    def _check_open_media(self) -> None:
+        # The media list of the open media's study was read again: is the open media gone?
+        media, listing = self._media, self.browser.media_list
+        if media is None or listing.study_id != media.study_id or listing.lists(media.id):
+            return
+        self.close_media()
+        self.notify(f"{media.filename} was deleted elsewhere and is closed")
 
     def _navigate(self, media: MediaDTO, frame: int | None) -> None:
         # An undo or redo of an edit on another frame or media: show where it happened.
@@ -373,6 +388,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._state.save(self, self.review.splitter)
+        self.follower.stop()
         self.player.close_media()
         self.workers.shutdown()
         # Every edit the user saw applied is written before the store closes.

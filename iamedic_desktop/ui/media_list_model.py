@@ -86,15 +86,28 @@ class MediaListModel(QAbstractTableModel):
     def set_rows(
         self, rows: Sequence[MediaRowDTO], known: Mapping[str, QImage] | None = None
     ) -> None:
-        """Show a (new or refreshed) listing; thumbnails already made (``known``) stay."""
-        self.beginResetModel()
-        self._rows = list(rows)
+        """Show a (new or refreshed) listing; thumbnails already made (``known``) stay.
+
+        The same media in the same order (a refresh after an edit) only repaints the rows that
+        differ: the view keeps its selection and scroll position, and nothing blinks.
+        """
+        rows = list(rows)
+        same = [r.media.id for r in rows] == [r.media.id for r in self._rows]
+        if not same:
+            self.beginResetModel()
+        pairs = zip(self._rows, rows, strict=True) if same else ()
+        differ = [n for n, (old, new) in enumerate(pairs) if old != new]
+        self._rows = rows
         keys = {row.media.file_path for row in self._rows}
         thumbs = {k: v for k, v in self._thumbs.items() if k in keys}
         thumbs.update({k: v for k, v in (known or {}).items() if k in keys})
         self._thumbs = thumbs
         self._asked &= keys
-        self.endResetModel()
+        if not same:
+            self.endResetModel()
+        elif differ:
+            last = self.columnCount() - 1
+            self.dataChanged.emit(self.index(min(differ), 0), self.index(max(differ), last))
 
     def media(self, row: int) -> MediaDTO:
         """The media on ``row``."""

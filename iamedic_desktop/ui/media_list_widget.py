@@ -170,9 +170,12 @@ class MediaListWidget(QWidget):
         if generation != self._generation:
             return
         selected = self.selected_media()
+        scroll = self.table.verticalScrollBar().value()
         self.model.set_rows(rows, self._memory)
-        if selected is not None:
+        still = self.selected_media()
+        if selected is not None and (still is None or still.id != selected.id):
             self.select_media(selected.id)
+        self.table.verticalScrollBar().setValue(scroll)  # a row added elsewhere moves nothing
         if rows:
             self._empty.hide()
         else:
@@ -183,6 +186,10 @@ class MediaListWidget(QWidget):
         """The media on the selected row."""
         index = self.table.currentIndex()
         return self.model.media(index.row()) if index.isValid() else None
+
+    def lists(self, media_id: uuid.UUID) -> bool:
+        """Whether ``media_id`` is listed."""
+        return any(self.model.media(row).id == media_id for row in range(self.model.rowCount()))
 
     def select_media(self, media_id: uuid.UUID) -> bool:
         """Select the row of ``media_id`` (False when it is not listed)."""

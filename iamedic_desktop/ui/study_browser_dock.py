@@ -38,6 +38,7 @@ from iamedic_desktop.ui.deleted_studies_dialog import DeletedStudiesDialog
 from iamedic_desktop.ui.import_dialog import ImportDialog, StudyImporter, dropped_paths
 from iamedic_desktop.ui.media_list_widget import MediaListWidget
 from iamedic_desktop.ui.operations import OperationRunner
+from iamedic_desktop.ui.study_browser_following import StudyBrowserFollowing
 from iamedic_desktop.ui.study_dialogs import DeleteStudyDialog, StudyNameDialog
 from iamedic_desktop.ui.study_editor import StudyDialog, StudyEditor
 from iamedic_desktop.ui.study_table_model import StudyTableModel
@@ -48,11 +49,12 @@ log = logging.getLogger(__name__)
 SEARCH_DELAY_MS = 250
 
 
-class StudyBrowserDock(QDockWidget):
+class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
     """Studies above, the selected study's media below; import by drop or by file dialog."""
 
     study_opened = Signal(object)  # StudyDTO: the study now selected (or renamed)
     study_closed = Signal()  # the open study was deleted
+    study_vanished = Signal(object)  # StudyDTO: the open study was deleted elsewhere
     media_activated = Signal(object)  # MediaDTO: double-click or Enter on a media row
     studies_loaded = Signal(int)  # the listing's total, once every key is in
     failed = Signal(str, object)  # a message for the window's one notification path

@@ -118,6 +118,29 @@ class StudyTableModel(QAbstractTableModel):
         self._complete = True
         self.show_through(min(len(self._keys), self.PAGE) - 1)  # a full first page
 
+    def follow(self, keys: Sequence[str], rows: Sequence[StudyRowDTO]) -> bool:
+        """The whole listing read again after a change made elsewhere, with fresh ``rows``.
+
+        Cached rows not among ``rows`` are dropped (fetched again when next painted). With the
+        same keys, only rows that differ are repainted (no reset, the view stays as it is);
+        otherwise the model is reset, showing at least as many rows as before so the owner
+        can put the view back where it was. Returns whether it was reset.
+        """
+        fresh = {row.id.hex: row for row in rows}
+        stale = [key for key in self._rows if key not in fresh]
+        for key in stale:
+            del self._rows[key]
+        if self._complete and list(keys) == self._keys:
+            differ = [key for key, row in fresh.items() if self._rows.get(key) != row]
+            self._store(rows)
+            self._missing.difference_update(fresh)
+            self._changed([*stale, *differ])
+            return False
+        shown = self._shown
+        self.set_keys(keys, rows)
+        self.show_through(min(shown, len(self._keys)) - 1)
+        return True
+
     @property
     def complete(self) -> bool:
         """Whether every key of the listing is here (not just its head)."""
