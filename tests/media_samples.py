@@ -51,6 +51,31 @@ VIDEO_SPECS: dict[str, VideoSpec] = {
 }
 
 
+#: One clip per container a capture device or an old workstation writes: the web's accepted list
+#: and MPEG transport streams, with the MIME type the content must be recognised as.
+CONTAINER_SPECS: dict[str, tuple[VideoSpec, str]] = {
+    spec.name: (spec, mime)
+    for spec, mime in (
+        (VideoSpec("h264_ts", container="ts", width=160, height=120), "video/mp2t"),
+        (VideoSpec("mpeg2_ts", container="ts", codec="mpeg2video", width=160, height=120),
+         "video/mp2t"),
+        (VideoSpec("h264_m2ts", container="m2ts", width=160, height=120), "video/mp2t"),
+        (VideoSpec("mpeg2_mpg", container="mpg", codec="mpeg2video", width=160, height=120),
+         "video/mpeg"),
+        (VideoSpec("mpeg1_mpg", container="mpg", codec="mpeg1video", width=160, height=120),
+         "video/mpeg"),
+        (VideoSpec("h264_mov", container="mov", width=160, height=120), "video/quicktime"),
+        (VideoSpec("wmv2_wmv", container="wmv", codec="wmv2", width=160, height=120),
+         "video/x-ms-wmv"),
+        (VideoSpec("h264_3gp", container="3gp", width=160, height=120), "video/3gpp"),
+        (VideoSpec("flv1_flv", container="flv", codec="flv", width=160, height=120),
+         "video/x-flv"),
+        (VideoSpec("theora_ogv", container="ogv", codec="libtheora", width=160, height=120),
+         "video/ogg"),
+    )
+}  # fmt: skip
+
+
 def make_video(spec: VideoSpec, directory: Path) -> Path:
     """Encode ``spec`` with ffmpeg into ``directory`` (reused if already there)."""
     out = directory / f"{spec.name}.{spec.container}"

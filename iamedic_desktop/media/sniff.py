@@ -1,8 +1,10 @@
 """What a file is, by its content: libmagic on its first bytes, DICOM by its preamble.
 
-The extension is never consulted: a text file named ``clip.mp4`` is text. The accepted types are
-the web's (``media/mime_types.py``); a few spellings libmagic uses for them are mapped to
-the web's names (``video/x-ms-asf`` is how libmagic names a WMV file). Runs in the inspection
+The extension is never consulted: a text file named ``clip.mp4`` is text. An MPEG transport
+stream, which this libmagic does not know, is recognised by its sync byte repeating every 188
+bytes (192 in a Blu-ray ``.m2ts``, whose packets carry a 4-byte time code first). The accepted
+types are the web's (``media/mime_types.py``); a few spellings libmagic uses for them are mapped
+to the web's names (``video/x-ms-asf`` is how libmagic names a WMV file). Runs in the inspection
 child (``media/inspect_worker.py``), as libmagic parses untrusted bytes.
 """
 
@@ -13,10 +15,17 @@ from pathlib import Path
 from typing import Literal
 
 from iamedic_desktop.core.errors import InvalidInputError
-from iamedic_desktop.media.mime_types import ACCEPTED_IMAGE_MIME_TYPES, ACCEPTED_VIDEO_MIME_TYPES
+from iamedic_desktop.media.mime_types import (
+    ACCEPTED_IMAGE_MIME_TYPES,
+    ACCEPTED_VIDEO_MIME_TYPES,
+    CONVERTED_VIDEO_MIME_TYPES,
+)
 
 SNIFF_BYTES = 64 * 1024
 DICOM_MIME = "application/dicom"
+TRANSPORT_STREAM_MIME = "video/mp2t"
+_TS_SYNC = 0x47
+_TS_PACKETS = 8  # consecutive packets that must start with the sync byte
 
 Kind = Literal["image", "video", "dicom"]
 
@@ -88,6 +97,7 @@ _SHORT_NAMES: dict[str, str] = {
     "video/x-matroska": "Matroska",
     "video/x-ms-wmv": "WMV",
     "video/x-msvideo": "AVI",
+    "video/mp2t": "MPEG-TS",
 }
 
 
@@ -98,8 +108,19 @@ def _short(mime: str) -> str:
 def accepted_summary() -> str:
     """The accepted types, for refusal messages."""
     images = ", ".join(sorted(_short(m) for m in ACCEPTED_IMAGE_MIME_TYPES))
-    videos = ", ".join(sorted(_short(m) for m in ACCEPTED_VIDEO_MIME_TYPES))
+    accepted = ACCEPTED_VIDEO_MIME_TYPES | CONVERTED_VIDEO_MIME_TYPES
+    videos = ", ".join(sorted(_short(m) for m in accepted))
     return f"accepted are images ({images}), videos ({videos}) and DICOM files"
+
+
+def is_transport_stream(head: bytes) -> bool:
+    """Whether ``head`` starts with MPEG transport stream packets (188 or 192 bytes each)."""
+    for size, offset in ((188, 0), (192, 4)):
+        if len(head) >= offset + size * _TS_PACKETS and all(
+            head[offset + size * n] == _TS_SYNC for n in range(_TS_PACKETS)
+        ):
+            return True
+    return False
 
 
 def sniff_bytes(head: bytes) -> str:
@@ -122,9 +143,11 @@ def sniff(path: Path) -> Sniffed:
     if _looks_like_dicom(path, head):
         return Sniffed(DICOM_MIME, "dicom", "DICOM (by its content)")
     mime = sniff_bytes(head)
+    if mime == "application/octet-stream" and is_transport_stream(head):
+        mime = TRANSPORT_STREAM_MIME
     if mime in ACCEPTED_IMAGE_MIME_TYPES:
         return Sniffed(mime, "image", f"an image ({mime})")
-    if mime in ACCEPTED_VIDEO_MIME_TYPES:
+    if mime in ACCEPTED_VIDEO_MIME_TYPES or mime in CONVERTED_VIDEO_MIME_TYPES:
         return Sniffed(mime, "video", f"a video ({mime})")
     summary = accepted_summary()
     return Sniffed(
