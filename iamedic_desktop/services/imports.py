@@ -5,9 +5,12 @@ under a time and memory limit (``media/sandbox.py``); the original is hashed (st
 file whose content the study already holds is reported as a duplicate; a DICOM file is
 de-identified and converted, a video the browser cannot play is remuxed or transcoded (in the
 child too); the result is stored in the media store (temp file, fsync, rename), and only then
-are its ``media`` and ``media_files`` rows written, in one transaction. A kill between the two
-leaves a file no row names, which start-up maintenance removes: never a row without its file.
-A file that fails at any step leaves nothing behind and the import goes on with the next.
+are its ``media`` and ``media_files`` rows written, in one transaction
+(``services/import_records.py``, which also keeps the duplicate rule against a concurrent
+import). A kill between the two leaves a file no row names, which start-up maintenance moves
+aside: never a row without its file. A file that fails at any step (a full disk included)
+leaves nothing behind and the import goes on with the next. Logs name a file by its stored key
+or its place in the import, never by its name (it may carry a patient's).
 
 Which files a folder yields is ``services/import_walk.py``'s business.
 Threading: runs on the calling thread (a worker, never the UI thread); cancel is checked
@@ -25,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from iamedic_desktop.core.errors import ConflictError, IamedicError, InvalidInputError
+from iamedic_desktop.core.errors import IamedicError, InvalidInputError
 from iamedic_desktop.core.progress import (
     CancelledError,
     CancelToken,
@@ -40,20 +42,18 @@ from iamedic_desktop.media.image_probe import MAX_IMAGE_PIXELS
 from iamedic_desktop.media.inspect_worker import Inspection, inspect_file, make_stored_form
 from iamedic_desktop.media.names import safe_display_name
 from iamedic_desktop.media.sandbox import IsolatedWorker
-from iamedic_desktop.media.storage import MediaStore, StoredFile, sha256_of
-from iamedic_desktop.models import Media, MediaFile, Study
+from iamedic_desktop.media.storage import MediaStore, sha256_of
+from iamedic_desktop.models import Media, Study
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.imports import Duplicate, ImportReport, Refusal
 from iamedic_desktop.schemas.media import MediaDTO
+from iamedic_desktop.services.import_records import StoredForm, find_duplicate, record_import
 from iamedic_desktop.services.import_walk import collect_files
 from iamedic_desktop.services.maintenance import media_write_lock
 from iamedic_desktop.services.media_records import (
-    build_media_row,
     media_dto,
-    require_file_unused,
 )
 from iamedic_desktop.services.permissions import find_study_for_actor, require_doctor_role
-from iamedic_desktop.services.transactions import commit_or_conflict
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -100,21 +100,6 @@ class _Run:
     warnings: list[str] = field(default_factory=list)
 
 
-def _find_duplicate(session: Session, study_id: uuid.UUID, source_sha256: str) -> Media | None:
-    query = (
-        select(Media)
-        .join(MediaFile, MediaFile.file_path == Media.file_path)
-        .where(
-            Media.study_id == study_id,
-            Media.is_active.is_(True),
-            MediaFile.source_sha256 == source_sha256,
-        )
-        .order_by(Media.created_at)
-        .limit(1)
-    )
-    return session.scalars(query).first()
-
-
 def _load_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> Study:
     with uow_factory() as uow:
         require_doctor_role(uow.session, actor)
@@ -145,16 +130,6 @@ def _check_readable(path: Path) -> int:
     return info.st_size
 
 
-@dataclass(frozen=True)
-class _Stored:
-    file: StoredFile
-    kind: str
-    mime_type: str
-    filename: str
-    probe_json: str | None
-    dicom_json: str | None
-
-
 def _store(
     worker: IsolatedWorker,
     media_store: MediaStore,
@@ -164,7 +139,7 @@ def _store(
     *,
     settings: Settings,
     cancel: CancelToken | None,
-) -> _Stored:
+) -> StoredForm:
     """Put the stored form of ``path`` into the media store (the original when it will do)."""
     from iamedic_desktop.media.probe import VideoProbe
 
@@ -186,7 +161,7 @@ def _store(
                 stored = media_store.adopt(scratch)
                 probe = VideoProbe(**form.probe).to_json() if form.probe else None
                 log.info("✅ Converted for storage as %s (%s)", stored.key, form.mime_type)
-                return _Stored(
+                return StoredForm(
                     stored,
                     form.kind,
                     form.mime_type,
@@ -202,60 +177,7 @@ def _store(
         raise InvalidInputError("The file changed while it was being imported; try again.")
     video = inspection.video_probe()
     probe_json = video.to_json() if video is not None else None
-    return _Stored(stored, inspection.kind, inspection.mime_type, name, probe_json, None)
-
-
-def _record(
-    uow_factory: UnitOfWorkFactory,
-    actor: Actor,
-    study_id: uuid.UUID,
-    stored: _Stored,
-    source_sha256: str,
-) -> MediaDTO | Media:
-    """Write the media row and its media_files row in one transaction (or find a duplicate).
-
-    The transaction takes the store's write lock before it looks for a duplicate, so two
-    imports (two processes) cannot both record the same content; the unique index on
-    (active study, source hash) is the store's own guard should anything else slip through.
-    """
-    try:
-        with uow_factory() as uow:
-            uow.begin_write()
-            session = uow.session
-            require_doctor_role(session, actor)
-            study = find_study_for_actor(session, actor, study_id)
-            existing = _find_duplicate(session, study.id, source_sha256)
-            if existing is not None:  # another import recorded the same content meanwhile
-                return existing
-            media = build_media_row(
-                study.id,
-                filename=stored.filename,
-                file_path=stored.file.key,
-                file_size=stored.file.size,
-                mime_type=stored.mime_type,
-            )
-            require_file_unused(session, media.file_path)
-            session.add(media)
-            session.add(
-                MediaFile(
-                    file_path=stored.file.key,
-                    sha256=stored.file.sha256,
-                    source_sha256=source_sha256,
-                    size=stored.file.size,
-                    probe_json=stored.probe_json,
-                    dicom_json=stored.dicom_json,
-                    active_study_id=study.id,
-                )
-            )
-            # The message is logged: it names the stored key, never the file's own name.
-            commit_or_conflict(uow, f"The file {stored.file.key} could not be recorded.")
-            return media_dto(media)
-    except ConflictError:
-        with uow_factory() as uow:
-            existing = _find_duplicate(uow.session, study_id, source_sha256)
-        if existing is None:
-            raise
-        return existing
+    return StoredForm(stored, inspection.kind, inspection.mime_type, name, probe_json, None)
 
 
 def _import_one(
@@ -279,7 +201,7 @@ def _import_one(
     )
     source_sha256 = sha256_of(path)
     with uow_factory() as uow:
-        existing = _find_duplicate(uow.session, run.study.id, source_sha256)
+        existing = find_duplicate(uow.session, run.study.id, source_sha256)
         if existing is not None:
             run.duplicates.append(Duplicate(path=str(path), existing=media_dto(existing)))
             return
@@ -287,7 +209,7 @@ def _import_one(
         worker, media_store, path, inspection, source_sha256, settings=settings, cancel=cancel
     )
     try:
-        recorded = _record(uow_factory, actor, run.study.id, stored, source_sha256)
+        recorded = record_import(uow_factory, actor, run.study.id, stored, source_sha256)
     except BaseException:
         media_store.delete(stored.file.key)  # file first, row after: undo the file
         raise

@@ -123,7 +123,7 @@ def _check_rows(
         records = {
             r.file_path: r
             for r in session.scalars(
-                select(MediaFile).where(MediaFile.file_path.in_([m.file_path for m in rows]))
+                select(MediaFile).where(MediaFile.file_path.in_(select(Media.file_path)))
             )
         }
         newly = restored = 0
