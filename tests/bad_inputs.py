@@ -3,6 +3,8 @@ refusal must contain, and good files with hostile names that must come in under 
 
 ``make_corpus(directory)`` writes everything into one folder (the way a clinician's USB stick
 would hold it); ``make_hanging_video`` writes a file that makes ffprobe scan for hours.
+``make_good_corpus`` writes the odd but valid files that must come in, each with the stored
+type and name it must get.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.media_samples import VIDEO_SPECS, make_image, make_video
+from tests.media_samples import CONTAINER_SPECS, VIDEO_SPECS, make_image, make_video
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,16 @@ class BadInput:
 
     path: Path
     reason: str
+
+
+@dataclass(frozen=True)
+class GoodInput:
+    """An odd but valid file that must come in: its stored type and shown name."""
+
+    path: Path
+    mime_type: str  # of the stored file, as its media row names it
+    display_name: str
+    same_bytes: bool  # stored byte for byte (else converted)
 
 
 @dataclass(frozen=True)
@@ -186,3 +198,62 @@ def make_corpus(directory: Path, media: Path) -> tuple[list[BadInput], list[Host
         image.rename(target)
         hostile.append(HostileName(target, shown))
     return bad, hostile
+
+
+SPARSE_TAIL = 2 * 1024**3
+
+
+def make_good_corpus(directory: Path, media: Path) -> list[GoodInput]:
+    """Write the valid files once refused (or mishandled) into ``directory``."""
+    import shutil
+
+    from tests import dicom_samples
+
+    d = directory
+    d.mkdir(parents=True, exist_ok=True)
+    good: list[GoodInput] = []
+
+    def add(name: str, mime: str, *, shown: str | None = None, same: bool = False) -> Path:
+        good.append(GoodInput(d / name, mime, shown or name, same))
+        return d / name
+
+    for sample, name in [
+        ("image_dfl.dcm", "deflated.dcm"),  # Deflated Explicit VR Little Endian
+        ("SC_rgb_jpeg_gdcm.dcm", "lossless_jpeg.dcm"),  # JPEG Lossless, first-order
+        ("MR_small_jpeg_ls_lossless.dcm", "jpeg_ls.dcm"),
+        ("JPEG-lossy.dcm", "jpeg_12_bit.dcm"),  # with its bad scan header
+    ]:
+        shutil.copyfile(_dicom_sample(sample), add(name, "image/png", shown=f"{name[:-4]}.png"))
+    cine = dicom_samples.video_in_dicom(media / "h264_cine.dcm")  # its stream stays in media
+    shutil.copyfile(cine, add("h264_cine.dcm", "video/mp4", shown="h264_cine.mp4"))
+    shutil.copyfile(
+        make_video(CONTAINER_SPECS["h264_ts"][0], media), add("capture.ts", "video/mp4")
+    )
+    # Junk after the end of an image: decoders stop at the end marker, so the picture is whole;
+    # the file is kept (and served) byte for byte, as it came.
+    for ext, mime in (("jpg", "image/jpeg"), ("png", "image/png")):
+        source = make_image(media, f"clean.{ext}", size=(120, 90))
+        add(f"junk_after.{ext}", mime, same=True).write_bytes(
+            source.read_bytes() + b"\x00trailing bytes of a capture tool" + noise(4096)
+        )
+    # A recorder's preallocated file: a 20 kB MP4 and 2 GiB of zeros (sparse: no disk taken).
+    # Remuxed: the video is kept, the tail is not.
+    faststart = media / "faststart.mp4"
+    if not faststart.exists():
+        _ffmpeg("-i", str(make_video(VIDEO_SPECS["h264_mp4"], media)), "-c", "copy",
+                "-movflags", "+faststart", str(faststart))  # fmt: skip
+    with add("preallocated.mp4", "video/mp4").open("wb") as handle:
+        handle.write(faststart.read_bytes())
+        handle.truncate(SPARSE_TAIL)
+    # Control characters in names: imported, shown without them.
+    for index, (name, shown) in enumerate(
+        [
+            ("scan\n2.png", "scan 2.png"),
+            ("tab\there.png", "tab here.png"),
+            ("del\x7f.png", "del.png"),
+            ("c1\x85\x9b31m.png", "c1 31m.png"),
+        ]
+    ):
+        image = make_image(d, f"named_{index}.png", size=(50 + index, 40))
+        image.rename(add(name, "image/png", shown=shown, same=True))
+    return good

@@ -5,9 +5,12 @@ Three outcomes (``playable_plan``):
   its ``mdat`` (read from the atoms themselves, not trusted), or VP8/VP9 with Vorbis/Opus or no
   sound in WebM. The file is stored byte for byte.
 - ``remux``: H.264 (yuv420p) in another container of the MP4 family (QuickTime, 3GP), in
-  Matroska or FLV, or an MP4 with its index at the end. The video packets are copied into an
-  MP4 with ``+faststart``; every frame and timestamp is the original's, and a rotation flag is
-  copied with the stream. Sound other than AAC is encoded to AAC.
+  Matroska or FLV, an MP4 with its index at the end, or an MP4 followed by bytes that are no
+  atom at all (a recorder's preallocated tail of zeros: kept as is, a 20 kB clip would be stored
+  as gigabytes of nothing; the remux keeps the video and leaves the tail behind). The video
+  packets are copied into an MP4 with ``+faststart``; every frame and timestamp is the
+  original's, and a rotation flag is copied with the stream. Sound other than AAC is encoded to
+  AAC.
 - ``transcode``: anything else becomes H.264 yuv420p MP4 with faststart, every decoded frame at
   its own timestamp (``-fps_mode passthrough``: none dropped, none duplicated, timestamps in the
   input's time base). A rotated video is turned upright in the pixels (ffmpeg's autorotation)
@@ -68,6 +71,18 @@ def missing_bytes(path: Path) -> int:
     return max(0, max(offset + size for _, offset, size in atoms) - path.stat().st_size)
 
 
+def trailing_junk(path: Path) -> int:
+    """How many bytes follow the last real top-level atom (0: none).
+
+    An atom type is four printable characters; zeros or noise after the last atom read as an
+    atom of no type (size 0 means "to the end of the file").
+    """
+    for kind, offset, _size in read_atoms(path, limit=4096):
+        if not (kind.isascii() and kind.isprintable() and kind.strip()):
+            return path.stat().st_size - offset
+    return 0
+
+
 def major_brand(path: Path) -> str:
     """The ``ftyp`` major brand of an MP4-family file ('' when there is none)."""
     with path.open("rb") as handle:
@@ -95,7 +110,8 @@ def playable_plan(src: Path, probe: VideoProbe) -> Plan:
         brand = major_brand(src)
         mp4 = bool(brand) and not brand.startswith(_NON_MP4_BRANDS)
         sound_ok = probe.audio_codec in (None, "aac")
-        return "keep" if mp4 and sound_ok and moov_first(src) else "remux"
+        clean = moov_first(src) and not trailing_junk(src)
+        return "keep" if mp4 and sound_ok and clean else "remux"
     if (
         probe.codec in _WEBM_VIDEO
         and probe.pix_fmt in ("yuv420p", "yuva420p")

@@ -25,11 +25,20 @@ from iamedic_desktop.media.inspect_worker import inspect_file
 from iamedic_desktop.media.sandbox import GRACE_SECONDS, IsolatedWorker
 from iamedic_desktop.media.storage import sha256_of
 from iamedic_desktop.schemas.imports import ImportReport
+from iamedic_desktop.services.import_walk import collect_files
 from iamedic_desktop.services.imports import import_paths
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
 from iamedic_desktop.services.studies import create_study
-from tests.bad_inputs import decompression_bomb, make_corpus, make_hanging_video, noise
+from tests.bad_inputs import (
+    SPARSE_TAIL,
+    decompression_bomb,
+    make_corpus,
+    make_good_corpus,
+    make_hanging_video,
+    noise,
+)
 from tests.factories import store_snapshot
+from tests.integration.test_import import media_file
 from tests.media_samples import VIDEO_SPECS, make_image, make_video
 
 WORKER_MODULE = "iamedic_desktop.media.inspect_worker"
@@ -103,7 +112,7 @@ def test_every_bad_input_is_refused_and_the_rest_comes_in(
         assert item.reason.lower() in reasons[str(item.path)].lower(), reasons[str(item.path)]
     assert [s.path for s in report.skipped] == [str(stick / ".DS_Store")]
     assert sorted(m.filename for m in report.imported) == sorted(
-        [h.display_name for h in hostile] + ["clip.avi", "cine.dcm"]
+        [h.display_name for h in hostile] + ["clip.avi", "cine.mp4"]
     )
     assert report.duplicates == [] and not report.cancelled
 
@@ -126,6 +135,32 @@ def test_every_bad_input_is_refused_and_the_rest_comes_in(
     for item in bad:
         if item.path.is_file() and not item.path.is_symlink():
             assert sha256_of(item.path) not in hashes
+
+
+def test_the_odd_but_valid_files_come_in_as_written_down(
+    store: LocalStore, study: str, tmp_path: Path, media_dir: Path
+) -> None:
+    stick = tmp_path / "stick"
+    good = make_good_corpus(stick, media_dir)
+    started = time.monotonic()
+    report = run_import(store, study, stick)
+    assert time.monotonic() - started < 60  # the 2 GiB tail is neither read whole nor copied
+    assert report.refused == [] and report.duplicates == [], report.refused
+    files, _, _ = collect_files([stick])
+    assert len(files) == len(good) == len(report.imported)
+    imported = dict(zip(files, report.imported, strict=True))  # in the walk's order
+    for item in good:
+        media = imported[item.path]
+        stored = store.media.path(media.file_path)
+        assert (media.mime_type, media.filename) == (item.mime_type, item.display_name), item
+        assert media.file_size == stored.stat().st_size
+        assert sha256_of(stored) == media_file(store, media.file_path).sha256
+        if item.same_bytes:
+            assert stored.read_bytes() == item.path.read_bytes(), item.path.name
+    tail = store.media.path(imported[stick / "preallocated.mp4"].file_path)
+    assert tail.stat().st_size < 1024**2 < SPARSE_TAIL
+    disk = sum(p.stat().st_blocks * 512 for p in store.settings.data_dir.rglob("*") if p.is_file())
+    assert disk < 200 * 1024**2
 
 
 def test_a_file_that_hangs_the_probe_is_refused_in_time(
