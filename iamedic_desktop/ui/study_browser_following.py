@@ -104,7 +104,7 @@ class StudyBrowserFollowing:
             row = self.model.row_of(top_key) if top_key is not None else None
             if row is not None:  # the same study at the top as before the change
                 self.table.verticalScrollBar().setValue(row)
-        self._listing_done()
+            self._listing_done()  # the count and the empty state (same keys: unchanged)
         if current is None or self._current is None or self._current.id != current.id:
             return
         fresh = next((r.to_study() for r in rows if r.id == current.id), None)
