@@ -345,7 +345,8 @@ class DicomCine:
             [new or old for new, old in zip(repaired, frames, strict=True)]
         )
         self._cache.clear()
-        log.info("🔧 %s: sequential JPEG scan headers repaired before decoding", self._name)
+        # No file name: a DICOM file is often named after the patient.
+        log.info("🔧 A DICOM file's sequential JPEG scan headers were repaired before decoding")
         return True
 
     def _decode(self, n: int) -> np.ndarray:

@@ -44,7 +44,8 @@ def quiet_pydicom(path: Path) -> Iterator[None]:
         warnings.simplefilter("always")
         yield
     if caught:
-        log.debug("⚠️ %s: pydicom noted %d defect(s) in the file", path.name, len(caught))
+        # Nor the file's name: a DICOM file is often named after the patient.
+        log.debug("⚠️ pydicom noted %d defect(s) in a DICOM file", len(caught))
 
 
 def is_dicom(path: Path) -> bool:
