@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from iamedic_desktop.core.database import central_engine_url
 from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.core.settings import Settings
 
@@ -30,21 +31,14 @@ def keyring_password(service: str, username: str) -> str | None:
         return None
 
 
-def _parse(url: str) -> URL:
-    try:
-        return make_url(url)
-    except ArgumentError as exc:
-        raise InvalidInputError("The central database URL in the settings is not a URL.") from exc
-
-
 def central_url(settings: Settings) -> str:
-    """The central database URL with its password from the keyring when it has none itself."""
+    """The central database URL (psycopg2) with its password from the keyring if it has none."""
     if not settings.central_url:
         raise InvalidInputError(
             "No central database is configured: set IAMEDIC_CENTRAL_URL or central_url in the "
             "settings file."
         )
-    url = _parse(settings.central_url)
+    url = central_engine_url(settings.central_url)
     if url.password is None and url.username:
         password = keyring_password(settings.central_keyring_service, url.username)
         if password is not None:
@@ -57,5 +51,5 @@ def redacted(url: str) -> str:
     """``url`` fit for a message or a log line: the password masked."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
+    except (ArgumentError, ValueError):
         return "<not a URL>"

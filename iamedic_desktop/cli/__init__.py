@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EXIT_BROKEN_PIPE = 141  # what a shell reports for a writer ended by SIGPIPE
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
@@ -44,19 +46,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error)."""
+    """Run the command line; returns the exit code (0 ok, 1 failure, 2 usage error).
+
+    The one place where every failure becomes one line on stderr, never a traceback.
+    """
     args = build_parser().parse_args(argv)
     # Late imports: pydantic-settings and logging set-up are not needed for --help.
     from iamedic_desktop.app import configure_logging, load_settings
 
+    logging_ready = False
     try:
         settings = load_settings()
         if args.handler is None:
             configure_logging(settings)
+            logging_ready = True
             return _open_window(settings)
         configure_logging(settings, console_level=logging.WARNING)
+        logging_ready = True
         code: int = args.handler(args, settings)
+        # Written out here, so a reader that has gone away is noticed in this try.
+        sys.stdout.flush()
         return code
+    except BrokenPipeError:
+        # The reader stopped early (``| head``): end quietly, as other command-line tools do.
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
     except IamedicError as exc:
         log.info("❌ %s", exc.message)
         print(f"❌ {exc.message}", file=sys.stderr)
@@ -66,9 +80,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:
         # A defect, not a user error: the traceback goes to the log file, a line to the user.
-        log.exception("❌ Unexpected error")
+        if logging_ready:
+            log.exception("❌ Unexpected error")
         print(f"❌ Unexpected error: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _discard_stdout() -> None:
+    """Point stdout at devnull, so the flush at exit does not fail on the closed pipe again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout with no file behind it (a test's capture)
+        pass
+    finally:
+        os.close(devnull)
 
 
 def _open_window(settings: Settings) -> int:

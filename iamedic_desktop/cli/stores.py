@@ -29,10 +29,10 @@ def local_store(settings: Settings) -> Iterator[LocalStore]:
 def central_engine(settings: Settings) -> Iterator[Engine]:
     """An engine on the configured central database, with its password from the keyring."""
     from iamedic_desktop.auth.secrets import central_url
-    from iamedic_desktop.core.database import create_engine_for_url
+    from iamedic_desktop.core.database import create_central_engine
 
     # Connection errors surface from core.migrate as CentralDatabaseError, password blanked.
-    engine = create_engine_for_url(central_url(settings))
+    engine = create_central_engine(central_url(settings))
     try:
         yield engine
     finally:

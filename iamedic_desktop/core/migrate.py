@@ -222,7 +222,10 @@ def _incompatible(where: str, web: str | None, has_version: bool, present: froze
 
 def _central_where(engine: Engine) -> str:
     url = engine.url
-    return f"{url.host or 'localhost'}:{url.port or 5432}/{url.database or ''}"
+    # Only what the URL says: without a host, libpq uses the local socket, not localhost:5432.
+    host = url.host or "the local socket"
+    port = f":{url.port}" if url.port else ""
+    return f"{host}{port}/{url.database or ''}"
 
 
 @contextmanager

@@ -20,6 +20,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from iamedic_desktop.core.errors import InvalidInputError, StorageError
+
 APP_NAME = "iamedic"
 
 
@@ -87,8 +89,27 @@ class Settings(BaseSettings):
 
     @field_validator("data_dir", "cache_dir", mode="after")
     @classmethod
-    def _expand(cls, value: Path) -> Path:
-        return value.expanduser().resolve()
+    def _folder(cls, value: Path) -> Path:
+        path = value.expanduser().resolve()
+        # The nearest part that exists must be a folder: the rest is created at start-up.
+        existing = next((p for p in (path, *path.parents) if _exists(p)), None)
+        if existing is not None and not existing.is_dir():
+            raise ValueError(f"{existing} is a file, not a folder")
+        return path
+
+    @field_validator("central_url", mode="after")
+    @classmethod
+    def _central(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None  # no central database: local mode
+        # SQLAlchemy is loaded only when a central database is configured.
+        from iamedic_desktop.core.database import central_engine_url
+
+        try:
+            central_engine_url(value)
+        except InvalidInputError as exc:
+            raise ValueError(exc.message) from None
+        return value
 
     @field_validator("log_level", mode="after")
     @classmethod
@@ -135,7 +156,26 @@ class Settings(BaseSettings):
     def ensure_dirs(self) -> None:
         """Create the data, media, log and cache directories."""
         for path in (self.data_dir, self.media_dir, self.log_dir, self.cache_dir):
-            path.mkdir(parents=True, exist_ok=True)
+            make_folder(path)
+
+
+def make_folder(path: Path) -> None:
+    """Create ``path`` and its parents; a failure is a StorageError that says why."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise StorageError(
+            f"{path} is a file, not a folder: move it away or choose another folder."
+        ) from exc
+    except OSError as exc:
+        raise StorageError(f"The folder {path} cannot be created: {exc.strerror or exc}.") from exc
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:  # not even readable: its parent is checked, and mkdir will say why
+        return False
 
 
 @lru_cache(maxsize=1)

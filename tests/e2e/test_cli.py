@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -187,6 +188,69 @@ def test_central_upgrade_on_a_fresh_database(run_cli: CliRunner, pg_database: st
     assert again == upgraded
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://clinic:pw-not-shown@db.example.org/iamedic",
+        "sqlite:///{tmp}/central.sqlite3",
+        "postgresql+asyncpg://clinic:pw-not-shown@db.example.org/iamedic",
+        "garbage",
+    ],
+)
+@pytest.mark.parametrize("command", ["upgrade", "status"])
+def test_a_central_url_of_another_kind_is_refused(
+    run_cli: CliRunner, tmp_path: Path, url: str, command: str
+) -> None:
+    url = url.format(tmp=tmp_path)
+    result = run_cli("central", command, env={"IAMEDIC_CENTRAL_URL": url})
+    _assert_clean_failure(
+        result, "IAMEDIC_CENTRAL_URL", "postgresql://", "postgresql+psycopg2://", "postgres://"
+    )
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "pw-not-shown" not in result.stderr
+    assert "localhost" not in result.stderr and "5432" not in result.stderr
+    assert not (tmp_path / "central.sqlite3").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("scheme", ["postgresql", "postgres", "postgresql+psycopg2"])
+def test_central_upgrade_takes_the_webs_url_forms(
+    run_cli: CliRunner, pg_database: str, scheme: str
+) -> None:
+    url = f"{scheme}://{pg_database.split('://', 1)[1]}"
+    env = {"IAMEDIC_CENTRAL_URL": url}
+
+    upgraded = _json(run_cli("central", "upgrade", "--json", env=env))
+
+    assert upgraded["is_current"] is True
+    assert upgraded["url"].startswith(f"{scheme}://")
+    assert _json(run_cli("central", "status", "--json", env=env)) == upgraded
+
+
+@pytest.mark.parametrize("inside", [False, True], ids=["the-file", "inside-the-file"])
+def test_a_data_folder_that_is_a_file_is_a_clean_failure(
+    run_cli: CliRunner, tmp_path: Path, inside: bool
+) -> None:
+    afile = tmp_path / "iamedic-data"
+    afile.write_text("a file where the data folder should be", encoding="utf-8")
+    data_dir = afile / "store" if inside else afile
+    result = run_cli("studies", "list", env={"IAMEDIC_DATA_DIR": str(data_dir)})
+    _assert_clean_failure(result, "IAMEDIC_DATA_DIR", "is a file, not a folder")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("blocked", ["logs", "media"])
+def test_a_file_in_place_of_a_folder_of_the_data_folder_is_a_clean_failure(
+    run_cli: CliRunner, tmp_path: Path, blocked: str
+) -> None:
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    (data_dir / blocked).write_text("in the way", encoding="utf-8")
+    result = run_cli("studies", "list", env={"IAMEDIC_DATA_DIR": str(data_dir)})
+    _assert_clean_failure(result, str(data_dir / blocked))
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_invalid_settings_are_a_clean_failure(run_cli: CliRunner) -> None:
     result = run_cli("studies", "list", env={"IAMEDIC_LOG_LEVEL": "LOUD"})
     _assert_clean_failure(result, "IAMEDIC_LOG_LEVEL", "LOUD")
@@ -218,3 +282,25 @@ def test_no_display_is_said_plainly(
         monkeypatch.delenv(name, raising=False)
     assert main([]) == 1
     assert "No display" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("restore_root_logger")
+def test_a_defect_is_one_line_on_the_console_and_a_traceback_in_the_log(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from iamedic_desktop.cli import main, users
+
+    def broken(*_: object) -> int:
+        raise RuntimeError("a defect")
+
+    monkeypatch.setattr(users, "list_command", broken)
+    assert main(["users", "list"]) == 1
+
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        next(line for line in err.splitlines() if line.endswith("❌ Unexpected error")),
+        "❌ Unexpected error: RuntimeError: a defect",
+    ]
+    log_text = (get_settings().log_dir / "iamedic.log").read_text(encoding="utf-8")
+    assert "Traceback (most recent call last)" in log_text
+    assert "RuntimeError: a defect" in log_text

@@ -95,3 +95,61 @@ def test_settings_are_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     first = get_settings()
     monkeypatch.setenv("IAMEDIC_LOG_LEVEL", "ERROR")
     assert get_settings() is first
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://clinic@db.example.org:5432/iamedic",
+        "postgresql+psycopg2://clinic@db.example.org/iamedic",
+        "postgres://clinic@db.example.org/iamedic",
+    ],
+)
+def test_the_accepted_central_url_forms(url: str) -> None:
+    assert Settings(central_url=url).central_url == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "mysql://clinic:hunter2@db/iamedic",
+        "sqlite:///central.sqlite3",
+        "postgresql+asyncpg://clinic:hunter2@db/iamedic",
+        "postgresql+psycopg://clinic@db/iamedic",
+        "garbage",
+        "postgresql://clinic@db:port/iamedic",
+    ],
+)
+def test_another_central_url_is_a_bad_setting(
+    url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IAMEDIC_CENTRAL_URL", url)
+    with pytest.raises(InvalidInputError) as caught:
+        load_settings()
+    message = caught.value.message
+    assert "central_url (IAMEDIC_CENTRAL_URL)" in message
+    assert "postgresql://" in message and "postgresql+psycopg2://" in message
+    assert "hunter2" not in message
+    assert "localhost" not in message and "5432" not in message
+    assert list(tmp_path.glob("*.sqlite3")) == []
+
+
+def test_an_empty_central_url_means_local_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IAMEDIC_CENTRAL_URL", "")
+    assert Settings().central_url is None
+
+
+@pytest.mark.parametrize("setting", ["data_dir", "cache_dir"])
+@pytest.mark.parametrize("below", [False, True], ids=["the-file", "inside-the-file"])
+def test_a_folder_setting_that_names_a_file_is_a_bad_setting(
+    setting: str, below: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    afile = tmp_path / "notes.txt"
+    afile.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv(f"IAMEDIC_{setting.upper()}", str(afile / "store" if below else afile))
+    with pytest.raises(InvalidInputError) as caught:
+        load_settings()
+    message = caught.value.message
+    assert f"{setting} (IAMEDIC_{setting.upper()})" in message
+    assert f"{afile} is a file, not a folder" in message
+    assert afile.read_text(encoding="utf-8") == "not a folder"
