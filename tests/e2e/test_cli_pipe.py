@@ -59,6 +59,7 @@ def busy_study() -> tuple[str, str]:
     return "Busy", video_id
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("listing", ["media", "frames"])
 def test_a_long_listing_piped_into_head_ends_quietly(
     busy_study: tuple[str, str], listing: str
