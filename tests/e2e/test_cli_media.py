@@ -59,7 +59,7 @@ def test_import_then_list(run_cli: CliRunner, exam: Path) -> None:
     imported = {m["filename"]: m for m in report["imported"]}
     assert {n: (m["media_type"], m["mime_type"]) for n, m in imported.items()} == {
         "clip.avi": ("video", "video/mp4"),
-        "loop.dcm": ("video", "video/mp4"),
+        "loop.mp4": ("video", "video/mp4"),  # a DICOM cine, stored as MP4
         "still.png": ("image", "image/png"),
     }
     media_dir = get_settings().media_dir
