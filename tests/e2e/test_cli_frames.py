@@ -82,6 +82,14 @@ def test_help(run_cli: CliRunner, path: list[str]) -> None:
         assert "--json" in result.stdout
 
 
+def test_at_minus_zero_is_zero(run_cli: CliRunner, media_dir: Path) -> None:
+    """``--at -0`` takes the still at 0.000 s: in its row and in its name."""
+    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    frame = _json(run_cli("frames", "extract", video, "--at", "-0", "--json"))["frame"]
+    assert "-0" not in json.dumps(frame["timestamp_seconds"])
+    assert f"_{video}_0.000s_" in frame["still"]["filename"], frame["still"]["filename"]
+
+
 def test_extract_then_list(run_cli: CliRunner, media_dir: Path) -> None:
     video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
 
