@@ -91,6 +91,15 @@ def _dto_with_count(study: Study, media_count: int) -> StudyDTO:
     )
 
 
+def _page(session: Session, ordered: Select[Study], offset: int, limit: int) -> Page[StudyDTO]:
+    """One page of ``ordered`` (id breaks ties) with each study's media count."""
+    total = session.scalar(select(func.count()).select_from(ordered.order_by(None).subquery()))
+    found = list(session.scalars(ordered.order_by(Study.id.desc()).offset(offset).limit(limit)))
+    counts = _media_counts(session, (s.id for s in found))
+    items = [_dto_with_count(s, counts.get(s.id, 0)) for s in found]
+    return Page[StudyDTO](items=items, total=total or 0, offset=offset, limit=limit)
+
+
 def _require_alias_free(
     session: Session, doctor_id: uuid.UUID, alias: str, *, besides: uuid.UUID | None = None
 ) -> None:
@@ -173,15 +182,7 @@ def list_studies(
         session = uow.session
         require_doctor_role(session, actor)
         query = _listing(actor.user_id, term, include_deleted)
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        studies = list(
-            session.scalars(
-                query.order_by(Study.created_at.desc(), Study.id.desc()).offset(offset).limit(limit)
-            )
-        )
-        counts = _media_counts(session, (s.id for s in studies))
-        items = [_dto_with_count(s, counts.get(s.id, 0)) for s in studies]
-    return Page[StudyDTO](items=items, total=total, offset=offset, limit=limit)
+        return _page(session, query.order_by(Study.created_at.desc()), offset, limit)
 
 
 def delete_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> StudyDTO:
@@ -206,15 +207,7 @@ def list_deleted_studies(
         session = uow.session
         require_doctor_role(session, actor)
         query = select(Study).where(Study.doctor_id == actor.user_id, Study.is_active.is_(False))
-        total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-        found = list(
-            session.scalars(
-                query.order_by(Study.updated_at.desc(), Study.id.desc()).offset(offset).limit(limit)
-            )
-        )
-        counts = _media_counts(session, (s.id for s in found))
-        items = [_dto_with_count(s, counts.get(s.id, 0)) for s in found]
-    return Page[StudyDTO](items=items, total=total, offset=offset, limit=limit)
+        return _page(session, query.order_by(Study.updated_at.desc()), offset, limit)
 
 
 def restore_study(uow_factory: UnitOfWorkFactory, actor: Actor, study_ref: str) -> RestoredStudyDTO:
