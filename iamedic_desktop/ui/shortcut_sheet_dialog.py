@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -79,9 +79,44 @@ class ShortcutSheetDialog(QDialog):
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         self.table.currentCellChanged.connect(lambda *_: self.key_edit.clear())
+        self.table.cellDoubleClicked.connect(lambda *_: self.capture_key())
+        # Enter on a row captures its new key (not Save); Escape while capturing is a way
+        # out (not a key for the action), and Escape on the list closes the sheet.
+        self.table.installEventFilter(self)
+        self.key_edit.installEventFilter(self)
+        self.save_button.setAutoDefault(False)
         self._fill()
         self.table.setCurrentCell(0, 1)
         self.resize(620, 640)
+
+    def capture_key(self) -> None:
+        """Wait for the new key of the selected action in the key field."""
+        label = ACTIONS[max(self.table.currentRow(), 0)].label
+        self.key_edit.clear()
+        self.key_edit.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._say(f"Press the new key for '{label}' (Escape: leave it as it is).")
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            plain = event.modifiers() in (
+                Qt.KeyboardModifier.NoModifier,
+                Qt.KeyboardModifier.KeypadModifier,
+            )
+            enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            if watched is self.table and enter and plain:
+                self.capture_key()
+                return True
+            if watched is self.key_edit and event.key() == Qt.Key.Key_Escape and plain:
+                self.key_edit.clear()
+                self._say(ARROWS_NOTE)
+                self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+                return True
+        return super().eventFilter(watched, event)
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setProperty("problem", problem)
+        self.message.style().polish(self.message)
 
     def _fill(self) -> None:
         for row, spec in enumerate(ACTIONS):
@@ -110,15 +145,12 @@ class ShortcutSheetDialog(QDialog):
         try:
             self.keymap.set_keys(action, text)
         except KeymapError as exc:
-            self.message.setText(f"Not changed: {exc}")
-            self.message.setProperty("problem", True)
+            self._say(f"Not changed: {exc}", problem=True)
         else:
             shown = native_text(self.keymap.keys(action)) or "no key"
             label = ACTIONS[self.table.currentRow()].label
-            self.message.setText(f"'{label}' is now {shown}. Save to keep it.")
-            self.message.setProperty("problem", False)
+            self._say(f"'{label}' is now {shown}. Save to keep it.")
             self._fill()
-        self.message.style().polish(self.message)
 
     def _assign(self) -> None:
         sequence: QKeySequence = self.key_edit.keySequence()
@@ -126,6 +158,8 @@ class ShortcutSheetDialog(QDialog):
             return
         self._set(sequence.toString(PORTABLE))
         self.key_edit.clear()
+        if self.key_edit.hasFocus():  # captured: back to the list, for another action
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _clear(self) -> None:
         self._set("")
@@ -133,7 +167,7 @@ class ShortcutSheetDialog(QDialog):
     def _reset(self) -> None:
         self.keymap = Keymap()
         self._fill()
-        self.message.setText("Every action has its default keys again. Save to keep them.")
+        self._say("Every action has its default keys again. Save to keep them.")
 
     def _save(self) -> None:
         self.keymap_saved.emit(self.keymap.copy())

@@ -117,6 +117,11 @@ class StudyNameDialog(_StudyActionDialog):
         self._layout.addWidget(prompt)
         self._layout.addWidget(self.alias_edit)
         self._finish_layout()
+        # The buttons were made first, so they lead the focus chain: without this, typing
+        # went nowhere and a space pressed a button. Enter submits (OK is the default).
+        QWidget.setTabOrder(self.alias_edit, self.ok_button)
+        self.ok_button.setDefault(True)
+        self.alias_edit.setFocus(Qt.FocusReason.OtherFocusReason)
         self._text_changed(alias)
         self.resize(420, self.sizeHint().height())
 

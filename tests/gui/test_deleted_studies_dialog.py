@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from iamedic_desktop.services import studies
@@ -156,3 +157,20 @@ def test_a_window_action_opens_it(qtbot: QtBot, env: BrowserEnv) -> None:
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: not dialog.restore_button.isEnabled() and bool(dialog.message_text))
     dialog.close()
+
+
+def test_keys_reach_the_list_as_soon_as_it_opens(qtbot: QtBot, env: BrowserEnv) -> None:
+    store = env.store
+    for alias in ("First", "Second"):
+        studies.create_study(store.uow, store.actor, alias)
+        studies.delete_study(store.uow, store.actor, alias)
+    dialog = _dialog(qtbot, env)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Down)  # the second row: "First"
+    with qtbot.waitSignal(dialog.restored, timeout=WAIT_MS) as restored:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    assert restored.args[0].alias == "First"
+    qtbot.waitUntil(lambda: [r[0] for r in _rows(dialog)] == ["Second"], timeout=WAIT_MS)
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from iamedic_desktop.ui.keymap import ACTIONS, Keymap
@@ -69,3 +70,44 @@ def test_no_key_and_reset_to_defaults(qtbot: QtBot) -> None:
     assert dialog.keys_shown("play_pause") == "Space"
     assert dialog.keys_shown("useful") == "U"
     assert dialog.keymap.overrides() == {}
+
+
+def _focused() -> QWidget:
+    widget = QApplication.focusWidget()
+    assert widget is not None
+    return widget
+
+
+def test_a_key_is_changed_from_the_keyboard_alone(qtbot: QtBot) -> None:
+    dialog = ShortcutSheetDialog(Keymap())
+    qtbot.addWidget(dialog)
+    dialog.open()  # as F1 opens it
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    row = next(i for i, spec in enumerate(ACTIONS) if spec.name == "fit")
+    for _ in range(row):
+        qtbot.keyClick(_focused(), Qt.Key.Key_Down)
+    assert dialog.current_action() == "fit"
+    qtbot.keyClick(_focused(), Qt.Key.Key_Return)  # capture a new key for the row
+    assert _focused() is dialog.key_edit
+    assert dialog.isVisible()
+    assert "Press the new key for 'Fit the image'" in dialog.message.text()
+    qtbot.keyClick(_focused(), Qt.Key.Key_G, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: dialog.keys_shown("fit") == "Shift+G")
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)  # ready for another
+
+
+def test_escape_cancels_the_capture_then_the_sheet(qtbot: QtBot) -> None:
+    dialog = ShortcutSheetDialog(Keymap())
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.table)
+    qtbot.keyClick(_focused(), Qt.Key.Key_Return)
+    assert _focused() is dialog.key_edit
+    qtbot.keyClick(_focused(), Qt.Key.Key_Escape)  # not a key for the action: a way out
+    assert dialog.keymap.overrides() == {}
+    assert dialog.keys_shown(dialog.current_action()) == "Space"
+    assert dialog.isVisible()
+    assert _focused() is dialog.table
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(_focused(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()

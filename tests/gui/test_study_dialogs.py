@@ -7,7 +7,7 @@ import uuid
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from iamedic_desktop.ui.study_dialogs import StudyNameDialog
@@ -19,8 +19,7 @@ def _dialog(qtbot: QtBot, alias: str = "") -> StudyNameDialog:
     dialog = StudyNameDialog(title="New study", ok_text="Create", alias=alias)
     qtbot.addWidget(dialog)
     dialog.show()
-    dialog.alias_edit.setFocus()
-    qtbot.waitUntil(dialog.alias_edit.hasFocus)
+    qtbot.waitUntil(dialog.alias_edit.hasFocus)  # the dialog gives the field the focus
     return dialog
 
 
@@ -95,3 +94,41 @@ def test_a_service_message_stays_until_the_alias_changes(qtbot: QtBot) -> None:
     assert dialog.ok_button.isEnabled()
     qtbot.keyClicks(dialog.alias_edit, " 2")
     assert dialog.error_text == ""
+
+
+def _opened(qtbot: QtBot, dialog: StudyNameDialog) -> QWidget:
+    """Open ``dialog`` as the study editor does; the widget a user's keys reach."""
+    qtbot.addWidget(dialog)
+    dialog.open()
+    qtbot.waitExposed(dialog)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is not None)
+    focused = QApplication.focusWidget()
+    assert focused is not None
+    return focused
+
+
+@pytest.mark.parametrize(
+    ("title", "alias"), [("New study", ""), ("Rename study", "Old name")], ids=["new", "rename"]
+)
+def test_what_is_typed_goes_into_the_alias_and_enter_submits(
+    qtbot: QtBot, title: str, alias: str
+) -> None:
+    dialog = StudyNameDialog(title=title, ok_text="OK", alias=alias)
+    focused = _opened(qtbot, dialog)
+    qtbot.keyClicks(focused, "Twins week 12")  # the space must not press a button
+    assert dialog.alias_edit.text() == "Twins week 12"  # a rename's old name was replaced
+    assert dialog.isVisible()
+    with qtbot.waitSignal(dialog.submitted) as submitted:
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Return)
+    assert submitted.args == ["Twins week 12"]
+
+
+@pytest.mark.parametrize("alias", ["", "Old name"], ids=["new", "rename"])
+def test_escape_cancels_the_alias_dialog(qtbot: QtBot, alias: str) -> None:
+    dialog = StudyNameDialog(title="Study", ok_text="OK", alias=alias)
+    focused = _opened(qtbot, dialog)
+    qtbot.keyClicks(focused, "Half")
+    with qtbot.waitSignal(dialog.rejected):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Escape)
+    assert not dialog.isVisible()
+    assert not dialog.busy
