@@ -324,6 +324,9 @@ class MainWindow(QMainWindow):
 
     def choose_files_to_import(self) -> None:
         """Pick files to import into the open study (a file dialog)."""
+        if self._study is None:  # refuse before the user picks files for nothing
+            self.notify("Select or create a study first, then import into it.")
+            return
         names, _ = QFileDialog.getOpenFileNames(self, "Import scans into the open study")
         if names:
             self.browser.import_files([Path(n) for n in names])
