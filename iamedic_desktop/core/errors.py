@@ -39,3 +39,7 @@ class StorageError(IamedicError):
 
 class CentralDatabaseError(IamedicError):
     """The central database is unreachable, or is not a database this workstation can serve."""
+
+
+class AuthenticationError(IamedicError):
+    """Sign-in failed or is required (refused by the provider, token invalid, session expired)."""

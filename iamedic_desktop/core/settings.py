@@ -10,6 +10,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
 from pydantic import Field, field_validator
@@ -82,6 +83,29 @@ class Settings(BaseSettings):
         ge=0,
         description="Frames decoded ahead of the playhead in a worker.",
     )
+    classifier_model: str | None = Field(
+        default=None,
+        description="The frame classifier's model version in use (`<name> - <version>`); "
+        "None: no model on this workstation (predictions come only from the web, by sync).",
+    )
+    oauth_client_id: str | None = Field(
+        default=None,
+        description="OAuth client id of this workstation at the identity provider.",
+    )
+    oauth_client_secret: str | None = Field(
+        default=None,
+        description="The client's 'installed app' secret where the provider issues one; "
+        "not confidential, yet never logged.",
+    )
+    oauth_issuer: str = Field(
+        default="https://accounts.google.com",
+        description="Identity provider; its /.well-known/openid-configuration names the endpoints.",
+    )
+    offline_days: int = Field(
+        default=7,
+        ge=0,
+        description="Days a user signed in online may keep working offline.",
+    )
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Keyboard shortcuts changed by the user: action name -> key sequence(s).",
@@ -110,6 +134,30 @@ class Settings(BaseSettings):
         except InvalidInputError as exc:
             raise ValueError(exc.message) from None
         return value
+
+    @field_validator("oauth_client_id", "oauth_client_secret", mode="after")
+    @classmethod
+    def _oauth_client(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("oauth_issuer", mode="after")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        issuer = value.strip()
+        parts = urlsplit(issuer)
+        # Plain http is allowed only on this machine: the stand-in provider used offline.
+        local = parts.scheme == "http" and parts.hostname in {"127.0.0.1", "localhost", "::1"}
+        if not (parts.scheme == "https" and parts.hostname) and not local:
+            raise ValueError(
+                f"the identity provider {value!r} must be an https:// address "
+                "(or http://127.0.0.1 for a local test provider)"
+            )
+        return issuer
+
+    @field_validator("classifier_model", mode="after")
+    @classmethod
+    def _model(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
 
     @field_validator("log_level", mode="after")
     @classmethod
