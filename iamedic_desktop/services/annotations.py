@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import uuid
 
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,12 @@ from iamedic_desktop.schemas.annotations import (
     UsefulnessChangeDTO,
     UsefulnessDTO,
 )
-from iamedic_desktop.services.box_sources import forget_sources
+from iamedic_desktop.services.box_sources import (
+    BoxSourceDTO,
+    forget_sources,
+    put_source,
+    take_source,
+)
 from iamedic_desktop.services.media_records import frame_of_still
 from iamedic_desktop.services.media_rules import (
     check_bb_class,
@@ -316,3 +322,67 @@ def delete_box(
         commit_or_conflict(uow, f"The '{cls}' box of '{media.filename}' could not be removed.")
         log.info("✅ '%s' box removed from '%s'", cls, media.filename)
     return removed
+
+
+class BoxClassChangeDTO(BaseModel):
+    """A box given another class: the box as it now is, and the prediction credit it lost."""
+
+    model_config = ConfigDict(frozen=True)
+
+    box: BoxAnnotationDTO
+    previous_class: str
+    source: BoxSourceDTO | None = None
+
+
+def change_box_class(
+    uow_factory: UnitOfWorkFactory,
+    actor: Actor,
+    media_id: str | uuid.UUID,
+    bb_class: str,
+    new_class: str,
+    *,
+    source: BoxSourceDTO | None = None,
+) -> BoxClassChangeDTO:
+    """Give the box of ``bb_class`` the class ``new_class`` (free on the media), in place.
+
+    Boxes are known by (media, class) across systems, so this is a removal and an addition in
+    one transaction, keeping the place, ``is_hidden`` and ``usefulness``. The box is no longer
+    the prediction it may have been accepted from: that credit is dropped and returned, and
+    ``source`` (an undo) credits the re-classed box to it again.
+    """
+    old_cls = check_bb_class(bb_class)
+    cls = check_bb_class(new_class)
+    with uow_factory() as uow:
+        session = uow.session
+        media = _load_target(session, actor, media_id)
+        old = _require_box(session, media, old_cls)
+        taken = (
+            f"'{media.filename}' already has a '{cls}' box (one box per class); "
+            f"the '{old_cls}' box keeps its class."
+        )
+        if cls == old_cls:
+            return BoxClassChangeDTO(box=_box_dto(old), previous_class=old_cls)
+        if _box_of(session, media.id, cls) is not None:
+            raise ConflictError(taken)
+        lost = take_source(session, media.id, old_cls)
+        box = PictureBBAnnotation(
+            id=uuid.uuid4(),
+            media_id=media.id,
+            media_type=media.media_type,
+            bb_class=cls,
+            usefulness=old.usefulness,
+            x_min=old.x_min,
+            y_min=old.y_min,
+            width=old.width,
+            height=old.height,
+            is_hidden=old.is_hidden,
+        )
+        session.delete(old)  # row by row: the outbox records the removal and the addition
+        session.flush()
+        session.add(box)
+        if source is not None:
+            put_source(session, media.id, cls, source)
+        commit_or_conflict(uow, taken)
+        change = BoxClassChangeDTO(box=_box_dto(box), previous_class=old_cls, source=lost)
+        log.info("✅ '%s' box of '%s' is now '%s'", old_cls, media.filename, cls)
+    return change

@@ -62,6 +62,31 @@ def forget_sources(session: Session, media_id: uuid.UUID, classes: Iterable[str]
         )
 
 
+def take_source(session: Session, media_id: uuid.UUID, bb_class: str) -> BoxSourceDTO | None:
+    """Remove and return the source of a box whose class is changing (caller's transaction)."""
+    if not keeps_sources(session):
+        return None
+    source = session.get(BoxSource, (media_id, bb_class))
+    if source is None:
+        return None
+    dto = BoxSourceDTO.model_validate(source)
+    session.delete(source)
+    return dto
+
+
+def put_source(session: Session, media_id: uuid.UUID, bb_class: str, source: BoxSourceDTO) -> None:
+    """Credit the box of ``bb_class`` to ``source``'s prediction again (caller's transaction)."""
+    if keeps_sources(session):
+        session.merge(
+            BoxSource(
+                media_id=media_id,
+                bb_class=bb_class,
+                model_version=source.model_version,
+                confidence=source.confidence,
+            )
+        )
+
+
 def record_box_source(
     uow_factory: UnitOfWorkFactory,
     actor: Actor,

@@ -213,3 +213,40 @@ def test_box_changes_reach_the_outbox(uow_factory: UnitOfWorkFactory, setup: Set
             .order_by(OutboxEntry.seq)
         ).all()
     assert ops == ["insert", "delete"]
+
+
+def test_changing_a_box_class_keeps_the_box_and_refuses_a_taken_class(
+    uow_factory: UnitOfWorkFactory, setup: Setup
+) -> None:
+    _add(uow_factory, setup, setup.still_id, bb_class="NT", x_min=5, y_min=6, width=70, height=80)
+    annotation_service.set_box_hidden(uow_factory, setup.doctor, setup.still_id, "NT", True)
+    _add(uow_factory, setup, setup.still_id, bb_class="CM")
+
+    change = annotation_service.change_box_class(
+        uow_factory, setup.doctor, setup.still_id, "NT", "palate"
+    )
+    box = change.box
+    assert (box.bb_class, box.x_min, box.y_min, box.width, box.height) == (
+        "palate",
+        5.0,
+        6.0,
+        70.0,
+        80.0,
+    )
+    assert (box.is_hidden, box.usefulness) == (True, 1)
+    assert change.previous_class == "NT"
+    found = annotation_service.get_annotations(uow_factory, setup.doctor, setup.still_id)
+    assert [b.bb_class for b in found.boxes] == ["CM", "palate"]
+
+    before = store_snapshot(uow_factory)
+    with pytest.raises(ConflictError, match="already has a 'CM' box"):
+        annotation_service.change_box_class(
+            uow_factory, setup.doctor, setup.still_id, "palate", "CM"
+        )
+    with pytest.raises(InvalidInputError):
+        annotation_service.change_box_class(
+            uow_factory, setup.doctor, setup.still_id, "palate", "liver"
+        )
+    with pytest.raises(NotFoundError, match="has no 'IT' box"):
+        annotation_service.change_box_class(uow_factory, setup.doctor, setup.still_id, "IT", "NT")
+    assert store_snapshot(uow_factory) == before

@@ -76,3 +76,23 @@ def test_another_doctors_box_cannot_be_credited(uow_factory: UnitOfWorkFactory) 
         record_box_source(
             uow_factory, stranger, image_id, "NT", model_version=MODEL, confidence=0.9
         )
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite"], indirect=True)
+def test_a_reclassed_box_is_no_longer_the_predictions_and_undo_credits_it_again(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    actor, image_id = _image_with_boxes(uow_factory)
+    record_box_source(uow_factory, actor, image_id, "NT", model_version=MODEL, confidence=0.91)
+    change = annotation_service.change_box_class(uow_factory, actor, image_id, "NT", "palate")
+    assert box_sources(uow_factory, actor, image_id) == {}  # a palate box no model predicted
+    assert change.source is not None and change.source.bb_class == "NT"
+    assert (change.source.model_version, change.source.confidence) == (MODEL, 0.91)
+
+    # Undo: the box takes its class back, and the credit it had.
+    back = annotation_service.change_box_class(
+        uow_factory, actor, image_id, "palate", "NT", source=change.source
+    )
+    assert back.box.bb_class == "NT" and back.source is None
+    sources = box_sources(uow_factory, actor, image_id)
+    assert {c: (s.model_version, s.confidence) for c, s in sources.items()} == {"NT": (MODEL, 0.91)}
