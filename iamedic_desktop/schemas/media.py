@@ -11,7 +11,11 @@ from iamedic_desktop.models.central import MediaType, UploadStatus
 
 
 class MediaDTO(BaseModel):
-    """A media row: an imported image or video, or a still (``media_type`` frame)."""
+    """A media row: an imported image or video, or a still (``media_type`` frame).
+
+    ``display_name`` is set by listings where the file name is not for people: a still's
+    (``frame_<uuid>_0.167s_<hex>.jpg``) reads "Still at 0:00.167 (frame 5)".
+    """
 
     model_config = ConfigDict(frozen=True, from_attributes=True)
 
@@ -26,6 +30,12 @@ class MediaDTO(BaseModel):
     is_active: bool
     created_at: dt.datetime
     updated_at: dt.datetime
+    display_name: str | None = None
+
+    @property
+    def readable_name(self) -> str:
+        """What a person reads: ``display_name`` when a listing gave one, else ``filename``."""
+        return self.display_name or self.filename
 
 
 class FrameDTO(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,7 @@ from iamedic_desktop.core.errors import ConflictError
 from iamedic_desktop.models import Frame, Media, MediaType, UploadStatus
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.media import MediaDTO
+from iamedic_desktop.services.media_names import display_names
 from iamedic_desktop.services.media_rules import (
     check_file_path,
     check_file_size,
@@ -62,9 +64,16 @@ def _study_media(
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def media_dto(media: Media) -> MediaDTO:
-    """The DTO of a media row."""
-    return MediaDTO.model_validate(media)
+def media_dto(media: Media, display_name: str | None = None) -> MediaDTO:
+    """The DTO of a media row (``display_name``: a readable name, when the file's is not)."""
+    dto = MediaDTO.model_validate(media)
+    return dto.model_copy(update={"display_name": display_name}) if display_name else dto
+
+
+def media_dtos(session: Session, media: Sequence[Media]) -> list[MediaDTO]:
+    """The DTOs of a listing, each still with its readable name."""
+    names = display_names(session, media)
+    return [media_dto(m, names.get(m.id)) for m in media]
 
 
 def require_file_unused(session: Session, file_path: str) -> None:
@@ -159,7 +168,7 @@ def list_media(
         session = uow.session
         require_doctor_role(session, actor)
         study = find_study_for_actor(session, actor, study_ref)
-        return [media_dto(m) for m in _study_media(session, study.id, kind, include_deleted)]
+        return media_dtos(session, _study_media(session, study.id, kind, include_deleted))
 
 
 def get_media(uow_factory: UnitOfWorkFactory, actor: Actor, media_id: str | uuid.UUID) -> MediaDTO:

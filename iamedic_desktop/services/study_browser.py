@@ -5,8 +5,9 @@ The browser's table model holds ids and asks for rows as they come into view, so
 ``list_study_ids`` is one query that returns nothing but ids, in the order asked for (sorting
 by media count or status is done by the database too), and ``study_rows`` costs the same few
 queries whatever the page. Statuses follow ``AnnotationStatus``; ``model_version`` names the
-classifier version whose scores count (None: any version), since "AI pending" means "not scored
-by the classifier in use".
+classifier version whose scores count, since "AI pending" means "not scored by the classifier in
+use". By default it is the configured one (``services.classifier_model``); None means no model:
+nothing waits for the AI, and an item counts as scored by any version's prediction (the web's).
 
 Threading: read-only; run on the database executor (or any thread with its own unit of work).
 """
@@ -46,13 +47,21 @@ from iamedic_desktop.schemas.study_browser import (
     MediaRowDTO,
     StudyRowDTO,
     StudySortKey,
+    ai_state,
 )
+from iamedic_desktop.services.classifier_model import (
+    CONFIGURED_MODEL,
+    ModelChoice,
+    resolve_model_version,
+)
+from iamedic_desktop.services.media_names import display_names
 from iamedic_desktop.services.media_records import media_dto
 from iamedic_desktop.services.permissions import find_study_for_actor, require_doctor_role
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from iamedic_desktop.services.validation import like_pattern, parse_id
 
 ID_CHUNK = 500  # ids per IN (...) list: far below SQLite's and PostgreSQL's limits
+
 
 # --- expressions over one media row -----------------------------------------------------------
 
@@ -138,23 +147,29 @@ def _aggregates(model_version: str | None) -> Select[uuid.UUID, int, Any, Any]:
     )
 
 
-def _status_rank(media_count: Any, unlabelled: Any, unscored: Any) -> ColumnElement[int]:
+def _status_rank(
+    media_count: Any, unlabelled: Any, unscored: Any, model_version: str | None
+) -> ColumnElement[int]:
     """``AnnotationStatus.rank`` computed by the database (for sorting by status)."""
+    # Without a model nothing waits for the AI: the rank ignores the unscored count.
+    waiting = unscored if model_version is not None else 0
     return case(
         (func.coalesce(media_count, 0) == 0, AnnotationStatus.EMPTY.rank),
         (func.coalesce(unlabelled, 0) == 0, AnnotationStatus.ANNOTATED.rank),
-        (func.coalesce(unscored, 0) > 0, AnnotationStatus.AI_PENDING.rank),
+        (func.coalesce(waiting, 0) > 0, AnnotationStatus.AI_PENDING.rank),
         else_=AnnotationStatus.NOT_ANNOTATED.rank,
     )
 
 
-def study_status(media_count: int, unlabelled: int, unscored: int) -> AnnotationStatus:
+def study_status(
+    media_count: int, unlabelled: int, unscored: int, model_version: str | None
+) -> AnnotationStatus:
     """A study's status from its counts (the same rule as ``_status_rank``)."""
     if media_count == 0:
         return AnnotationStatus.EMPTY
     if unlabelled == 0:
         return AnnotationStatus.ANNOTATED
-    if unscored > 0:
+    if unscored > 0 and model_version is not None:
         return AnnotationStatus.AI_PENDING
     return AnnotationStatus.NOT_ANNOTATED
 
@@ -179,7 +194,7 @@ def list_study_ids(
     search: str | None = None,
     sort_key: StudySortKey | str = StudySortKey.CREATED,
     descending: bool = True,
-    model_version: str | None = None,
+    model_version: ModelChoice = CONFIGURED_MODEL,
     limit: int | None = None,
 ) -> list[str]:
     """The keys (``study_key``) of the actor's active studies matching ``search``, in order.
@@ -190,6 +205,7 @@ def list_study_ids(
     head of the listing only (what a view paints first, while the whole listing is read).
     """
     key = StudySortKey(sort_key)
+    version = resolve_model_version(model_version)
     term = search.strip() if search else None
     with uow_factory() as uow:
         session = uow.session
@@ -214,12 +230,13 @@ def list_study_ids(
                     .subquery()
                 )
             else:
-                agg = _aggregates(model_version).subquery()
+                agg = _aggregates(version).subquery()
             query = query.outerjoin(agg, agg.c.study_id == Study.id)
             if key is StudySortKey.MEDIA:
                 primary = [func.coalesce(agg.c.media_count, 0)]
             else:
-                primary = [_status_rank(agg.c.media_count, agg.c.unlabelled, agg.c.unscored)]
+                counts = (agg.c.media_count, agg.c.unlabelled, agg.c.unscored)
+                primary = [_status_rank(*counts, version)]
         else:
             primary = [Study.created_at]  # ``_mine``: the created_at index gives the order
         order = [c.desc() if descending else c.asc() for c in primary]
@@ -239,7 +256,7 @@ def study_rows(
     actor: Actor,
     ids: Sequence[uuid.UUID | str],
     *,
-    model_version: str | None = None,
+    model_version: ModelChoice = CONFIGURED_MODEL,
 ) -> list[StudyRowDTO]:
     """Rows of the actor's active studies among ``ids`` (UUIDs or keys), in their order.
 
@@ -248,6 +265,7 @@ def study_rows(
     wanted = list(dict.fromkeys(parse_id(i, what="study") for i in ids))
     if not wanted:
         return []
+    version = resolve_model_version(model_version)
     with uow_factory() as uow:
         session = uow.session
         require_doctor_role(session, actor)
@@ -256,7 +274,7 @@ def study_rows(
         for chunk in _chunks(wanted):
             for found in session.scalars(select(Study).where(Study.id.in_(chunk), _mine(actor))):
                 studies[found.id] = found
-            for row in session.execute(_aggregates(model_version).where(Media.study_id.in_(chunk))):
+            for row in session.execute(_aggregates(version).where(Media.study_id.in_(chunk))):
                 counts[row.study_id] = (row.media_count, row.unlabelled or 0, row.unscored or 0)
         rows: list[StudyRowDTO] = []
         for study_id in wanted:
@@ -273,9 +291,10 @@ def study_rows(
                     created_at=study.created_at,
                     updated_at=study.updated_at,
                     media_count=media_count,
-                    status=study_status(media_count, unlabelled, unscored),
+                    status=study_status(media_count, unlabelled, unscored, version),
                     unlabelled=unlabelled,
                     unscored=unscored,
+                    ai_state=ai_state(unscored, version),
                 )
             )
     return rows
@@ -306,14 +325,16 @@ def media_rows(
     actor: Actor,
     study_ref: str | uuid.UUID,
     *,
-    model_version: str | None = None,
+    model_version: ModelChoice = CONFIGURED_MODEL,
 ) -> list[MediaRowDTO]:
     """The active media of one of the actor's studies in import order, stills included.
 
     Each with its status (an image or still: annotated when labelled; a video: when one of
     its active stills is), its probe (duration, frame rate, size) and a video's still counts.
-    The probe is the local store's bookkeeping (``media_files``): local store only.
+    The probe is the local store's bookkeeping (``media_files``): local store only. A still
+    carries its readable name (``MediaDTO.display_name``).
     """
+    version = resolve_model_version(model_version)
     with uow_factory() as uow:
         session = uow.session
         require_doctor_role(session, actor)
@@ -341,25 +362,24 @@ def media_rows(
                 Media,
                 MediaFile.probe_json,
                 _labelled(Media).label("labelled"),
-                _scored(Media, model_version).label("scored"),
+                _scored(Media, version).label("scored"),
             )
             .outerjoin(MediaFile, MediaFile.file_path == Media.file_path)
             .where(Media.study_id == study.id, _active(Media.is_active))
             .order_by(Media.created_at, Media.id)
         )
+        found = listing.all()
+        names = display_names(session, [media for media, *_ in found])
         rows: list[MediaRowDTO] = []
-        for media, probe_json, labelled, scored in listing:
-            if labelled:
-                status = AnnotationStatus.ANNOTATED
-            elif scored:
-                status = AnnotationStatus.NOT_ANNOTATED
-            else:
-                status = AnnotationStatus.AI_PENDING
+        for media, probe_json, labelled, scored in found:
+            unscored = 0 if scored else 1
+            status = study_status(1, 0 if labelled else 1, unscored, version)
             stills, labelled_stills = still_counts.get(media.id, (0, 0))
             rows.append(
                 MediaRowDTO(
-                    media=media_dto(media),
+                    media=media_dto(media, names.get(media.id)),
                     status=status,
+                    ai_state=ai_state(unscored, version),
                     stills=stills,
                     labelled_stills=labelled_stills,
                     **_probe_fields(probe_json),

@@ -6,14 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
 
 import pytest
 
 from iamedic_desktop.core.errors import NotFoundError
-from iamedic_desktop.models import MediaFile, MediaType, Study, User
+from iamedic_desktop.core.settings import reset_settings_cache
+from iamedic_desktop.models import MediaFile, MediaType, OutboxEntry, Study, User
 from iamedic_desktop.schemas.actor import Actor
-from iamedic_desktop.schemas.study_browser import AnnotationStatus, StudySortKey
-from iamedic_desktop.services import study_browser
+from iamedic_desktop.schemas.study_browser import AiState, AnnotationStatus, StudySortKey
+from iamedic_desktop.services import media_records, study_browser
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from tests.factories import (
     CLASSIFIER_VERSION,
@@ -81,7 +83,39 @@ def _statuses(rows: list[study_browser.StudyRowDTO]) -> dict[str, AnnotationStat
     return {row.alias: row.status for row in rows}
 
 
-def test_rows_carry_the_status_the_rules_define(uow_factory: UnitOfWorkFactory) -> None:
+@pytest.fixture
+def configured_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The workstation's settings name a classifier model version."""
+    monkeypatch.setenv("IAMEDIC_CLASSIFIER_MODEL", CLASSIFIER_VERSION)
+    reset_settings_cache()
+    yield CLASSIFIER_VERSION
+    reset_settings_cache()
+
+
+def test_without_a_model_nothing_waits_for_the_ai(uow_factory: UnitOfWorkFactory) -> None:
+    actor, ids = _seed_statuses(uow_factory)
+    rows = study_browser.study_rows(uow_factory, actor, list(ids.values()))
+    assert _statuses(rows) == {
+        "empty": AnnotationStatus.EMPTY,
+        "pending image": AnnotationStatus.NOT_ANNOTATED,  # what waits is a clinician
+        "scored image": AnnotationStatus.NOT_ANNOTATED,
+        "labelled image": AnnotationStatus.ANNOTATED,
+        "video with labelled still": AnnotationStatus.ANNOTATED,
+        "video with deleted still": AnnotationStatus.NOT_ANNOTATED,
+        "only deleted media": AnnotationStatus.EMPTY,
+        "old scores": AnnotationStatus.NOT_ANNOTATED,
+    }
+    ai = {row.alias: row.ai_state for row in rows}
+    assert ai["pending image"] is AiState.NO_MODEL
+    assert ai["video with deleted still"] is AiState.NO_MODEL
+    assert ai["old scores"] is ai["scored image"] is AiState.SCORED  # any version's score counts
+    assert AiState.NO_MODEL.label == "No model"
+    assert "AI pending" not in {row.status.label for row in rows}
+
+
+def test_rows_carry_the_status_the_rules_define(
+    uow_factory: UnitOfWorkFactory, configured_model: str
+) -> None:
     actor, ids = _seed_statuses(uow_factory)
     rows = study_browser.study_rows(uow_factory, actor, list(ids.values()))
     assert _statuses(rows) == {
@@ -92,16 +126,18 @@ def test_rows_carry_the_status_the_rules_define(uow_factory: UnitOfWorkFactory) 
         "video with labelled still": AnnotationStatus.ANNOTATED,
         "video with deleted still": AnnotationStatus.AI_PENDING,
         "only deleted media": AnnotationStatus.EMPTY,
-        "old scores": AnnotationStatus.NOT_ANNOTATED,
+        "old scores": AnnotationStatus.AI_PENDING,  # scored by another version only
     }
     by_alias = {row.alias: row for row in rows}
+    assert by_alias["pending image"].ai_state is AiState.PENDING
+    assert by_alias["scored image"].ai_state is AiState.SCORED
     assert by_alias["video with labelled still"].media_count == 2  # the video and its still
     assert by_alias["only deleted media"].media_count == 0
     assert (by_alias["pending image"].unlabelled, by_alias["pending image"].unscored) == (1, 1)
     assert by_alias["labelled image"].to_study().model_dump() == {
         k: v
         for k, v in by_alias["labelled image"].model_dump().items()
-        if k not in {"status", "unlabelled", "unscored"}
+        if k not in {"status", "unlabelled", "unscored", "ai_state"}
     }
 
     current = study_browser.study_rows(
@@ -111,10 +147,8 @@ def test_rows_carry_the_status_the_rules_define(uow_factory: UnitOfWorkFactory) 
         "old scores": AnnotationStatus.NOT_ANNOTATED,
         "scored image": AnnotationStatus.AI_PENDING,  # its score is from another version
     }
-    current = study_browser.study_rows(
-        uow_factory, actor, [ids["old scores"]], model_version=CLASSIFIER_VERSION
-    )
-    assert _statuses(current) == {"old scores": AnnotationStatus.AI_PENDING}
+    unset = study_browser.study_rows(uow_factory, actor, [ids["pending image"]], model_version=None)
+    assert _statuses(unset) == {"pending image": AnnotationStatus.NOT_ANNOTATED}
 
 
 def test_rows_follow_the_order_of_the_ids_and_skip_what_is_not_the_actors(
@@ -162,10 +196,21 @@ def test_ids_are_searched_and_sorted_by_the_query(uow_factory: UnitOfWorkFactory
     assert by_status == [
         "only deleted media",  # empty, newest first within a status
         "empty",
+        "old scores",  # not annotated (no model: nothing waits for the AI)
+        "video with deleted still",
+        "scored image",
+        "pending image",
+        "video with labelled still",  # annotated
+        "labelled image",
+    ]
+    by_status = listed(sort_key=StudySortKey.STATUS, descending=False, model_version=OTHER_VERSION)
+    assert by_status == [
+        "only deleted media",
+        "empty",
         "video with deleted still",  # AI pending
+        "scored image",
         "pending image",
         "old scores",  # not annotated
-        "scored image",
         "video with labelled still",  # annotated
         "labelled image",
     ]
@@ -244,8 +289,53 @@ def test_media_rows_of_a_study(uow_factory: UnitOfWorkFactory) -> None:
     )
     assert (clip.stills, clip.labelled_stills) == (2, 1)
     assert still_done.status is AnnotationStatus.ANNOTATED
-    assert still_open.status is AnnotationStatus.AI_PENDING
+    assert still_open.status is AnnotationStatus.NOT_ANNOTATED  # no model: a clinician's turn
+    assert (still_open.ai_state, picture.ai_state) == (AiState.NO_MODEL, AiState.SCORED)
+    # Stills read as their time and frame; the other media keep their file names.
+    assert [r.media.readable_name for r in rows] == [
+        "a.png",
+        "loop.mp4",
+        "Still at 0:00.400 (frame 10)",
+        "Still at 0:00.800 (frame 20)",
+    ]
     assert study_browser.media_rows(uow_factory, actor, "Scan") == rows
 
     with pytest.raises(NotFoundError):
         study_browser.media_rows(uow_factory, actor, other_study.id)
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite"], indirect=True)  # media_files: local only
+def test_a_still_from_elsewhere_is_named_by_its_timestamp(
+    uow_factory: UnitOfWorkFactory, configured_model: str
+) -> None:
+    """The web's frame_number is no frame index: the name's frame comes from the timestamp."""
+    with seeding(uow_factory) as session:
+        doctor: User = make_doctor(session)
+        study = make_study(session, doctor, alias="Scan")
+        video = make_media(session, study, media_type=MediaType.VIDEO, filename="loop.mp4")
+        probe = {"duration": 2.0, "fps": 30.0, "frame_count": 60, "is_vfr": False}
+        session.add(
+            MediaFile(
+                file_path=video.file_path, sha256="0" * 64, size=1, probe_json=json.dumps(probe)
+            )
+        )
+        # Written by the web's manual extraction: frame_number is its count of stills + 1.
+        web = make_frame(session, video, timestamp_seconds=0.167, frame_number=1)
+        mine = make_frame(session, video, timestamp_seconds=1.0, frame_number=30)
+    with seeding(uow_factory) as session:  # the web's row came in by sync: not in the outbox
+        for entry in session.query(OutboxEntry).filter(OutboxEntry.row_id == web.id):
+            session.delete(entry)
+    actor = actor_for(doctor)
+
+    rows = study_browser.media_rows(uow_factory, actor, study.id)
+    names = {r.media.id: r.media.readable_name for r in rows}
+    assert names[web.frame_media_id] == "Still at 0:00.167 (frame 5)"
+    assert names[mine.frame_media_id] == "Still at 0:01.000 (frame 30)"
+    assert {r.ai_state for r in rows} == {AiState.PENDING}
+    assert {r.status for r in rows} == {AnnotationStatus.AI_PENDING}
+    # The CLI's listing names them the same way.
+    listed = media_records.list_media(uow_factory, actor, "Scan", media_type="frame")
+    assert {m.id: m.readable_name for m in listed} == {
+        web.frame_media_id: "Still at 0:00.167 (frame 5)",
+        mine.frame_media_id: "Still at 0:01.000 (frame 30)",
+    }
