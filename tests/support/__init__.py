@@ -1,0 +1,1 @@
+"""Stand-ins for outside services the tests and offline trials talk to."""
