@@ -17,6 +17,7 @@ from iamedic_desktop.ui.annotation_commands import (
     AcceptPredictionCommand,
     AddBoxCommand,
     ChangeBoxCommand,
+    ChangeClassCommand,
     CopyBoxesCommand,
     DeleteBoxCommand,
     SetHiddenCommand,
@@ -99,6 +100,28 @@ class AnnotationActions:
         self.canvas.select_box(which if which in self._boxes else None)
         self.class_changed.emit(which)
 
+    def class_key(self, number: int) -> None:
+        """1-9: give the selected box that class; with none selected, choose the next box's."""
+        if not 1 <= number <= len(BB_CLASSES):
+            return
+        bb_class = BB_CLASSES[number - 1]
+        selected = self.canvas.selected_box()
+        old = self._boxes.get(selected) if selected is not None else None
+        if old is None:
+            self.select_class(bb_class)
+            return
+        target = self._loaded_target()
+        if target is None or bb_class == old.bb_class:
+            return
+        if bb_class in self._boxes:
+            self.message.emit(
+                f"This frame already has a {bb_class} box (one box per class): the "
+                f"{old.bb_class} box keeps its class."
+            )
+            return
+        self.undo_stack.push(ChangeClassCommand(self, target, old, bb_class))
+        self.select_class(bb_class)  # the re-classed box stays selected
+
     def new_box_mode(self) -> None:
         """Draw a box of the current class with the next left-drag on the image."""
         if self._editable_target() is None or self._image_size() is None:
@@ -172,7 +195,16 @@ class AnnotationActions:
         command = SetUsefulnessCommand(self, target, self._usefulness, value, boxes)
         self.undo_stack.push(command)
         if boxes and not useful:
-            self.message.emit(f"Marked not useful; {len(boxes)} box(es) removed (Ctrl+Z undoes).")
+            names = ", ".join(sorted((b.bb_class for b in boxes), key=str.lower))
+            count = f"{len(boxes)} box{'es' if len(boxes) > 1 else ''}"
+            text = f"Not useful: {count} removed ({names})"
+            self.canvas.notice.show_notice(text, "Undo", lambda: self._undo_exactly(command))
+
+    def _undo_exactly(self, command: object) -> None:
+        # Only while that step is the last one done (the next edit takes the notice away).
+        stack = self.undo_stack
+        if stack.index() > 0 and stack.command(stack.index() - 1) is command:
+            stack.undo()
 
     # --- predictions ---------------------------------------------------------------------------
 
@@ -190,6 +222,12 @@ class AnnotationActions:
                 if p.bb_class == self._class and p.confidence >= threshold
             ]
             prediction = max(candidates, key=lambda p: p.confidence, default=None)
+        if prediction is None and not self._predictions:
+            self.message.emit(
+                "No model has made predictions for this frame: models come with the AI "
+                "features, and predictions synced from the web show as dashed boxes."
+            )
+            return
         if prediction is None:
             self.message.emit(
                 f"No {self._class} prediction is shown: select a dashed box, or lower the "

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 from iamedic_desktop.ui.annotation_scene import AnnotationScene
 from iamedic_desktop.ui.box_item import MIN_BOX_PX, BoxItem, BoxState
 from iamedic_desktop.ui.canvas_badges import BADGE_AREA, paint_badges
+from iamedic_desktop.ui.canvas_notice import CanvasNoticeWidget
 from iamedic_desktop.ui.class_colors import class_color
 from iamedic_desktop.ui.prediction_item import PredictionItem, PredictionState
 from iamedic_desktop.ui.tag_item import TagItem
@@ -76,6 +77,7 @@ class AnnotationCanvasView(QGraphicsView):
         self._hand_mode = False
         self._pan_from: QPoint | None = None
         self._draw_from: QPointF | None = None
+        self.notice = CanvasNoticeWidget(self)  # what an edit removed, with Undo
 
     # --- the frame and viewing -----------------------------------------------------------------
 
@@ -382,6 +384,7 @@ class AnnotationCanvasView(QGraphicsView):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
+        self.notice.place()
         if self._fit_mode:
             self.fit()
 

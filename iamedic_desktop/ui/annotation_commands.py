@@ -283,3 +283,27 @@ class CopyBoxesCommand(AnnotationCommand):
 
     def backward(self, writer: TargetWriter) -> object:
         return [writer.delete(s.bb_class) for s in self.states]
+
+
+class ChangeClassCommand(AnnotationCommand):
+    """Give a box another class (1-9 on a selected box); it stays where it is, hidden or not."""
+
+    def __init__(self, host: CommandHost, target: EditTarget, old: BoxState, bb_class: str) -> None:
+        super().__init__(host, target, f"Make the {old.bb_class} box {bb_class}")
+        self.old = old
+        self.new = BoxState(bb_class, old.x, old.y, old.width, old.height, old.hidden)
+        self.source: object = None  # the prediction credit it lost; database thread only
+
+    def after(self) -> ViewChange:
+        return ViewChange({self.old.bb_class: None, self.new.bb_class: self.new})
+
+    def before(self) -> ViewChange:
+        return ViewChange({self.new.bb_class: None, self.old.bb_class: self.old})
+
+    def forward(self, writer: TargetWriter) -> object:
+        change = writer.change_class(self.old.bb_class, self.new.bb_class)
+        self.source = getattr(change, "source", None)
+        return change
+
+    def backward(self, writer: TargetWriter) -> object:
+        return writer.change_class(self.new.bb_class, self.old.bb_class, source=self.source)

@@ -94,6 +94,7 @@ class AnnotationController(QObject, AnnotationActions, AnnotationFollowing):
         canvas.box_drawn.connect(self._box_drawn)
         canvas.box_edited.connect(self._box_edited)
         canvas.nudge_requested.connect(self.nudge)
+        self.undo_stack.indexChanged.connect(canvas.notice.dismiss)  # the next edit or undo
 
     # --- state ---------------------------------------------------------------------------------
 

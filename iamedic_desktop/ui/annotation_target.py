@@ -144,6 +144,13 @@ class TargetWriter:
             **self._size(),
         )
 
+    def change_class(self, bb_class: str, new_class: str, source: Any = None) -> Any:
+        """Give the box of ``bb_class`` the class ``new_class`` (``source``: credit it again)."""
+        store = self._store
+        return annotation_service.change_box_class(
+            store.uow, store.actor, self.media_id(), bb_class, new_class, source=source
+        )
+
     def hide(self, bb_class: str, hidden: bool) -> object:
         """Store a box's hidden flag."""
         store = self._store

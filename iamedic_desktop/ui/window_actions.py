@@ -110,7 +110,7 @@ def bind_review_actions(
     bind("new_box", annotation.new_box_mode)
     bind("delete_box", annotation.delete_selected)
     for i in range(1, 10):
-        bind(f"class_{i}", functools.partial(annotation.select_class, i))
+        bind(f"class_{i}", functools.partial(annotation.class_key, i))
     bind("useful", functools.partial(annotation.set_useful, True))
     bind("not_useful", functools.partial(annotation.set_useful, False))
     bind("toggle_hidden", annotation.toggle_hidden)
