@@ -7,7 +7,7 @@ import uuid
 
 from pydantic import BaseModel, ConfigDict
 
-from iamedic_desktop.schemas.users import UserDTO
+from iamedic_desktop.schemas.users import AdminUserDTO
 
 
 class DoctorProfileDTO(BaseModel):
@@ -29,11 +29,16 @@ class DoctorProfileDTO(BaseModel):
 
 
 class ProfileDecisionDTO(BaseModel):
-    """An approval or denial: the profile, the user after it, and what happened in words."""
+    """An approval or denial: the profile, the user's row after it, and what happened in words.
+
+    ``changed`` is false when the store was left as it was (approving an approved profile
+    without a new note, denying a denied one).
+    """
 
     model_config = ConfigDict(frozen=True)
 
     profile: DoctorProfileDTO
-    user: UserDTO
+    user: AdminUserDTO
     role_granted: bool
+    changed: bool
     message: str

@@ -1,7 +1,8 @@
-"""DTOs of users and their roles."""
+"""DTOs of users and their roles, and of the administration's listing and changes."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from pydantic import BaseModel, ConfigDict
@@ -21,3 +22,24 @@ class UserDTO(BaseModel):
     is_active: bool
     roles: list[str]
     doctor_status: str | None
+
+
+class AdminUserDTO(UserDTO):
+    """One row of the administration: the user, and their doctor registration if any."""
+
+    created_at: dt.datetime
+    profile_id: uuid.UUID | None
+    matriculation_id: str | None
+    legal_name: str | None
+    specialization: str | None
+    notes: str | None
+
+
+class UserChangeDTO(BaseModel):
+    """What an admin's action did to a user: the row after it, whether anything changed, why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user: AdminUserDTO
+    changed: bool
+    message: str

@@ -26,7 +26,7 @@ from iamedic_desktop.services.permissions import (
 )
 from iamedic_desktop.services.transactions import commit_or_conflict
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
-from iamedic_desktop.services.users import user_dto
+from iamedic_desktop.services.users import find_user, user_dto
 from iamedic_desktop.services.validation import (
     PROFILE_FIELD_MAX_LENGTH,
     check_doctor_status,
@@ -97,12 +97,22 @@ def _taken(matriculation_id: str) -> str:
     )
 
 
-def _load_profile(session: Session, profile_id: object) -> tuple[DoctorProfile, User]:
-    parsed = parse_id(profile_id, what="doctor profile")
-    profile = session.get(DoctorProfile, parsed)
-    user = session.get(User, profile.user_id) if profile is not None else None
-    if profile is None or user is None:
-        raise NotFoundError(f"No doctor registration has the id {parsed}.")
+def _load_profile(session: Session, ref: object) -> tuple[DoctorProfile, User]:
+    # A registration is named by its own id, or by its user (e-mail or id).
+    if isinstance(ref, str) and "@" in ref:
+        user = find_user(session, ref)
+    else:
+        parsed = parse_id(ref, what="doctor registration or user")
+        profile = session.get(DoctorProfile, parsed)
+        if profile is not None:
+            return profile, session.get_one(User, profile.user_id)
+        found = session.get(User, parsed)
+        if found is None:
+            raise NotFoundError(f"No doctor registration or user has the id {parsed}.")
+        user = found
+    profile = profile_of(session, user.id)
+    if profile is None:
+        raise NotFoundError(f"{user.email} has not registered as a doctor.")
     return profile, user
 
 
@@ -122,10 +132,16 @@ def register_doctor_profile(
     with uow_factory() as uow:
         session = uow.session
         user = require_active_user(session, actor)
-        if profile_of(session, user.id) is not None:
+        existing = profile_of(session, user.id)
+        if existing is not None and existing.status == DoctorStatus.DENIED.value:
             raise ConflictError(
-                "You have already registered as a doctor; edit that registration while it is "
-                "pending instead."
+                "Your doctor registration was denied, and a denial is final; ask an "
+                "administrator if you think it is a mistake."
+            )
+        if existing is not None:
+            raise ConflictError(
+                f"You have already registered as a doctor (your registration is "
+                f"{existing.status}); edit it while it is pending instead."
             )
         _require_matriculation_free(session, fields[0], None)
         profile = DoctorProfile(
@@ -211,59 +227,71 @@ def list_doctor_profiles(
 def approve_doctor_profile(
     uow_factory: UnitOfWorkFactory,
     actor: Actor,
-    profile_id: str | uuid.UUID,
+    profile_ref: str | uuid.UUID,
     *,
     notes: str | None = None,
 ) -> ProfileDecisionDTO:
-    """Approve a registration and grant the doctor role (admin only); a denial is final."""
+    """Approve a registration and grant the doctor role (admin only); a denial is final.
+
+    ``profile_ref`` is the registration's id, or its user's e-mail or id.
+    """
     note = clean_notes(notes)
     with uow_factory() as uow:
         session = uow.session
         require_admin_role(session, actor)
-        profile, user = _load_profile(session, profile_id)
+        profile, user = _load_profile(session, profile_ref)
         if profile.status == DoctorStatus.DENIED.value:
             raise ConflictError(
                 f"The registration of {user.email} was denied, and a denial is final; it "
                 "cannot be approved."
             )
         was_approved = profile.status == DoctorStatus.APPROVED.value
-        profile.status = DoctorStatus.APPROVED.value
-        if note is not None:
-            profile.notes = note
         granted = Role.DOCTOR.value not in roles_of(session, user.id)
-        if granted:
-            session.add(UserRole(id=uuid.uuid4(), user_id=user.id, role=Role.DOCTOR.value))
-        commit_or_conflict(uow, f"The roles of {user.email} changed meanwhile; try again.")
+        changed = not was_approved or granted or (note is not None and note != profile.notes)
+        if changed:
+            profile.status = DoctorStatus.APPROVED.value
+            if note is not None:
+                profile.notes = note
+            if granted:
+                session.add(UserRole(id=uuid.uuid4(), user_id=user.id, role=Role.DOCTOR.value))
+            commit_or_conflict(uow, f"The roles of {user.email} changed meanwhile; try again.")
         already = " was already approved" if was_approved else " is approved"
         role = "; the doctor role was granted." if granted else "; they hold the doctor role."
         decision = ProfileDecisionDTO(
             profile=_dto(profile, user),
             user=user_dto(session, user),
             role_granted=granted,
+            changed=changed,
             message=f"The registration of {user.email}{already}{role}",
         )
-        log.info("✅ %s (by %s)", decision.message, actor.email)
+        if changed:
+            log.info("✅ %s (by %s)", decision.message, actor.email)
     return decision
 
 
 def deny_doctor_profile(
     uow_factory: UnitOfWorkFactory,
     actor: Actor,
-    profile_id: str | uuid.UUID,
+    profile_ref: str | uuid.UUID,
     *,
     notes: str | None = None,
 ) -> ProfileDecisionDTO:
-    """Deny a registration, finally (admin only); roles are left alone and the message says so."""
+    """Deny a registration, finally (admin only); roles are left alone and the message says so.
+
+    ``profile_ref`` is the registration's id, or its user's e-mail or id.
+    """
     note = clean_notes(notes)
     with uow_factory() as uow:
         session = uow.session
         require_admin_role(session, actor)
-        profile, user = _load_profile(session, profile_id)
+        profile, user = _load_profile(session, profile_ref)
         was = profile.status
-        profile.status = DoctorStatus.DENIED.value
-        if note is not None:
-            profile.notes = note
-        commit_or_conflict(uow, f"The registration of {user.email} changed meanwhile.")
+        changed = was != DoctorStatus.DENIED.value or (note is not None and note != profile.notes)
+        if changed:
+            profile.status = DoctorStatus.DENIED.value
+            if note is not None:
+                profile.notes = note
+            commit_or_conflict(uow, f"The registration of {user.email} changed meanwhile.")
         message = f"The registration of {user.email} was denied."
         if was == DoctorStatus.DENIED.value:
             message = f"The registration of {user.email} was already denied."
@@ -276,12 +304,10 @@ def deny_doctor_profile(
             profile=_dto(profile, user),
             user=user_dto(session, user),
             role_granted=False,
+            changed=changed,
             message=message,
         )
-        log.info(
-            "%s %s (by %s)",
-            "⚠️" if was == DoctorStatus.APPROVED.value else "✅",
-            message,
-            actor.email,
-        )
+        if changed:
+            emoji = "⚠️" if was == DoctorStatus.APPROVED.value else "✅"
+            log.info("%s %s (by %s)", emoji, message, actor.email)
     return decision

@@ -110,16 +110,18 @@ def test_approve_grants_the_doctor_role_and_opens_doctor_work(
     decision = doctor_profiles.approve_doctor_profile(
         uow_factory, setup.admin, profile.id, notes="Welcome"
     )
-    assert decision.role_granted is True
+    assert (decision.role_granted, decision.changed) == (True, True)
     assert (decision.profile.status, decision.profile.notes) == ("approved", "Welcome")
     assert decision.user.roles == ["doctor"]
+    assert (decision.user.doctor_status, decision.user.notes) == ("approved", "Welcome")
     assert "doctor role was granted" in decision.message
     assert studies.create_study(uow_factory, setup.applicant, "First").alias == "First"
 
-    again = doctor_profiles.approve_doctor_profile(uow_factory, setup.admin, str(profile.id))
-    assert again.role_granted is False
-    assert "already approved" in again.message
     before = store_snapshot(uow_factory)
+    again = doctor_profiles.approve_doctor_profile(uow_factory, setup.admin, str(profile.id))
+    assert (again.role_granted, again.changed) == (False, False)
+    assert "already approved" in again.message
+    assert store_snapshot(uow_factory) == before
     with pytest.raises(ConflictError, match="only a pending registration"):
         doctor_profiles.update_doctor_profile(
             uow_factory,
@@ -159,8 +161,13 @@ def test_deny_is_final_and_says_what_happened(uow_factory: UnitOfWorkFactory, se
     with pytest.raises(PermissionDeniedError, match="registration was denied"):
         studies.list_studies(uow_factory, setup.applicant)
     before = store_snapshot(uow_factory)
+    again = doctor_profiles.deny_doctor_profile(uow_factory, setup.admin, profile.id)
+    assert (again.changed, again.profile.notes) == (False, "Licence expired")
+    assert again.message.startswith(f"The registration of {setup.applicant.email} was already")
     with pytest.raises(ConflictError, match="a denial is final"):
         doctor_profiles.approve_doctor_profile(uow_factory, setup.admin, profile.id)
+    with pytest.raises(ConflictError, match="was denied, and a denial is final"):
+        _register(uow_factory, setup.applicant, "MP-3003")
     with pytest.raises(ConflictError, match="already denied"):
         doctor_profiles.update_doctor_profile(
             uow_factory,
@@ -199,3 +206,40 @@ def test_list_profiles_by_status(uow_factory: UnitOfWorkFactory, setup: Setup) -
         doctor_profiles.approve_doctor_profile(
             uow_factory, setup.admin, "3f2b8c1e-9d4a-4b7e-8c2f-1a2b3c4d5e6f"
         )
+
+
+def test_decisions_name_the_user_by_email_or_id(
+    uow_factory: UnitOfWorkFactory, setup: Setup
+) -> None:
+    profile = _register(uow_factory, setup.applicant)
+    by_email = doctor_profiles.approve_doctor_profile(
+        uow_factory, setup.admin, setup.applicant.email.upper(), notes="Checked"
+    )
+    assert (by_email.profile.id, by_email.changed) == (profile.id, True)
+    by_user_id = doctor_profiles.deny_doctor_profile(
+        uow_factory, setup.admin, str(setup.applicant.user_id)
+    )
+    assert (by_user_id.profile.id, by_user_id.profile.status) == (profile.id, "denied")
+    with seeding(uow_factory) as session:
+        unregistered = make_user(session, email="nobody-registered@example.org")
+    before = store_snapshot(uow_factory)
+    with pytest.raises(NotFoundError, match="has not registered as a doctor"):
+        doctor_profiles.approve_doctor_profile(uow_factory, setup.admin, unregistered.email)
+    with pytest.raises(NotFoundError, match="No user has the e-mail"):
+        doctor_profiles.deny_doctor_profile(uow_factory, setup.admin, "ghost@example.org")
+    assert store_snapshot(uow_factory) == before
+
+
+def test_a_new_note_on_an_approved_profile_is_a_change(
+    uow_factory: UnitOfWorkFactory, setup: Setup
+) -> None:
+    profile = _register(uow_factory, setup.applicant)
+    doctor_profiles.approve_doctor_profile(uow_factory, setup.admin, profile.id)
+    noted = doctor_profiles.approve_doctor_profile(
+        uow_factory, setup.admin, profile.id, notes="Renewed licence seen"
+    )
+    assert (noted.changed, noted.role_granted, noted.profile.notes) == (
+        True,
+        False,
+        "Renewed licence seen",
+    )
