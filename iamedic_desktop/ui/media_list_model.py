@@ -1,4 +1,8 @@
-"""The media of one study as table rows: thumbnail and name, type, length or size, status.
+"""The media of one study as table rows: thumbnail beside the name (and under it the type and
+length or size), then the status.
+
+Two columns, so that in the study browser's narrow dock the name keeps most of the width: a
+separate type and length column left the name no room beside its thumbnail.
 
 A study holds tens of media, so the rows (``MediaRowDTO``) come in one answer; thumbnails come
 one by one: the first time a row's picture is painted the model asks for it
@@ -23,13 +27,19 @@ from PySide6.QtGui import QColor, QImage
 
 from iamedic_desktop.models.central import MediaType, UploadStatus
 from iamedic_desktop.schemas.media import MediaDTO
-from iamedic_desktop.schemas.study_browser import AnnotationStatus, MediaRowDTO
+from iamedic_desktop.schemas.study_browser import (
+    NO_MODEL_HINT,
+    AiState,
+    AnnotationStatus,
+    MediaRowDTO,
+)
 from iamedic_desktop.ui import theme
 
 Index = QModelIndex | QPersistentModelIndex
 
 THUMB_SIZE = QSize(80, 60)
-HEADERS = ("Name", "Type", "Length", "Status")
+HEADERS = ("Name", "Status")
+NAME_COLUMN, STATUS_COLUMN = 0, 1
 TYPE_NAMES = {MediaType.VIDEO: "Video", MediaType.IMAGE: "Image", MediaType.FRAME: "Still"}
 _STATUS_COLOURS = {AnnotationStatus.ANNOTATED: theme.OK, AnnotationStatus.AI_PENDING: theme.WARNING}
 
@@ -59,6 +69,12 @@ def length_text(row: MediaRowDTO) -> str:
     if row.media.media_type is MediaType.VIDEO and row.duration:
         return format_duration(row.duration)
     return format_size(row.media.file_size)
+
+
+def name_text(row: MediaRowDTO) -> str:
+    """The readable name, and under it the type and the length or size."""
+    kind = TYPE_NAMES[row.media.media_type]
+    return f"{row.media.readable_name}\n{kind} · {length_text(row)}"
 
 
 def status_text(row: MediaRowDTO) -> str:
@@ -143,24 +159,16 @@ class MediaListModel(QAbstractTableModel):
         row = self._rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return row.media.filename
-            if column == 1:
-                return TYPE_NAMES[row.media.media_type]
-            if column == 2:
-                return length_text(row)
-            return status_text(row)
-        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            return name_text(row) if column == NAME_COLUMN else status_text(row)
+        if role == Qt.ItemDataRole.DecorationRole and column == NAME_COLUMN:
             return self._decoration(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
-        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
+        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS_COLUMN:
             if row.media.upload_status is not UploadStatus.UPLOADED:
                 return QColor(theme.ERROR)
             colour = _STATUS_COLOURS.get(row.status)
             return QColor(colour) if colour else None
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == 2:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
 
     def _decoration(self, row: MediaRowDTO) -> QImage:
@@ -173,9 +181,16 @@ class MediaListModel(QAbstractTableModel):
             self.thumbnail_wanted.emit(row.media)
         return self._placeholder
 
+    def has_no_model(self) -> bool:
+        """Whether some listed media has no score and no model is configured to give one."""
+        return any(row.ai_state is AiState.NO_MODEL for row in self._rows)
+
     @staticmethod
     def _tooltip(row: MediaRowDTO) -> str:
-        lines = [row.media.filename, f"{format_size(row.media.file_size)}, {row.media.mime_type}"]
+        lines = [row.media.readable_name]
+        if row.media.display_name:
+            lines.append(f"File {row.media.filename}")
+        lines.append(f"{format_size(row.media.file_size)}, {row.media.mime_type}")
         if row.width and row.height:
             lines.append(f"{row.width} x {row.height}")
         if row.media.media_type is MediaType.VIDEO:
@@ -185,6 +200,10 @@ class MediaListModel(QAbstractTableModel):
                 lines.append(f"{format_duration(row.duration)}{frames}{fps}")
             lines.append(f"{row.stills} stills, {row.labelled_stills} labelled")
         lines.append(status_text(row))
+        if row.ai_state is AiState.NO_MODEL:
+            lines.append(f"AI: {AiState.NO_MODEL.label}. {NO_MODEL_HINT}")
+        elif row.ai_state is AiState.PENDING:
+            lines.append(f"AI: {AiState.PENDING.label}")
         return "\n".join(lines)
 
     def headerData(

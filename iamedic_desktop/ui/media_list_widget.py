@@ -1,5 +1,8 @@
 """The media of the selected study: thumbnails, name, type, length or size, status.
 
+Without a classifier model, a notice under the list says that no AI scores will come and how
+they may (``AiState.NO_MODEL``).
+
 Rows come from ``services.study_browser.media_rows`` on the database runner (latest study
 wins); thumbnails are made on the workers runner and kept twice: the preview JPEG in the cache
 folder (a video's as the web makes it, an image's or still's from the file itself), and the
@@ -30,10 +33,15 @@ from PySide6.QtWidgets import (
 from iamedic_desktop.core.errors import IamedicError
 from iamedic_desktop.models.central import MediaType
 from iamedic_desktop.schemas.media import MediaDTO
-from iamedic_desktop.schemas.study_browser import MediaRowDTO
+from iamedic_desktop.schemas.study_browser import NO_MODEL_HINT, AiState, MediaRowDTO
 from iamedic_desktop.services.local_store import LocalStore
 from iamedic_desktop.services.study_browser import media_rows
-from iamedic_desktop.ui.media_list_model import THUMB_SIZE, MediaListModel
+from iamedic_desktop.ui.media_list_model import (
+    NAME_COLUMN,
+    STATUS_COLUMN,
+    THUMB_SIZE,
+    MediaListModel,
+)
 from iamedic_desktop.ui.operations import OperationRunner
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,10 @@ log = logging.getLogger(__name__)
 PREVIEW_FOLDER = "media-previews"
 PREVIEW_SIZE = (320, 240)  # the web's preview size; the list shows it shrunk
 MEMORY_THUMBNAILS = 500
+NO_MODEL_NOTICE = (
+    f"{AiState.NO_MODEL.label}: AI scores appear once a model is configured "
+    "or the web's are synced."
+)
 
 
 def make_thumbnail(path: Path, media_type: MediaType, cache_dir: Path) -> QImage | None:
@@ -118,21 +130,27 @@ class MediaListWidget(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)  # the tooltip has it whole
         self.table.setIconSize(THUMB_SIZE)
         self.table.verticalHeader().hide()
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE.height() + 6)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in (1, 2, 3):
-            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(STATUS_COLUMN, QHeaderView.ResizeMode.ResizeToContents)
         self._empty = QLabel("", objectName="emptyState", alignment=Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
+        self.no_model_notice = QLabel(NO_MODEL_NOTICE)
+        self.no_model_notice.setObjectName("emptyState")
+        self.no_model_notice.setWordWrap(True)
+        self.no_model_notice.setToolTip(NO_MODEL_HINT)
+        self.no_model_notice.hide()
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.table, 1)
         layout.addWidget(self._empty)
+        layout.addWidget(self.no_model_notice)
         self._show_empty("Select a study to see its media.")
 
         self.table.activated.connect(self._activated)
@@ -159,6 +177,7 @@ class MediaListWidget(QWidget):
         self._generation += 1
         if self._study_id is None or self._store is None:
             self.model.set_rows([])
+            self.no_model_notice.hide()
             self._show_empty("Select a study to see its media.")
             return
         generation = self._generation
@@ -176,6 +195,7 @@ class MediaListWidget(QWidget):
         if selected is not None and (still is None or still.id != selected.id):
             self.select_media(selected.id)
         self.table.verticalScrollBar().setValue(scroll)  # a row added elsewhere moves nothing
+        self.no_model_notice.setVisible(self.model.has_no_model())
         if rows:
             self._empty.hide()
         else:

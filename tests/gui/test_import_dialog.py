@@ -81,7 +81,7 @@ def test_a_folder_is_imported_with_a_summary_of_what_was_refused(
     row = dock.model.row_of(study.id)
     assert row is not None
     qtbot.waitUntil(lambda: dock.model.data(dock.model.index(row, 3)) == "2", timeout=WAIT_MS)
-    assert dock.model.data(dock.model.index(row, 4)) == "AI pending"
+    assert dock.model.data(dock.model.index(row, 4)) == "Not annotated"  # no model configured
     stored = list_media(env.store.uow, env.store.actor, study.id)
     assert sorted(m.filename for m in stored) == ["h264_mp4.mp4", "still.png"]
 

@@ -1,13 +1,16 @@
 """The media list on its own: real imported media, thumbnails made off the UI thread (and kept
-on disk), type / length / status columns, and activation by double-click and by Enter."""
+on disk), readable names with type and length, status, and activation by double-click and by
+Enter."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
@@ -18,7 +21,13 @@ from iamedic_desktop.services.imports import import_paths
 from iamedic_desktop.services.studies import create_study
 from iamedic_desktop.ui.media_list_model import THUMB_SIZE, format_duration, format_size
 from iamedic_desktop.ui.media_list_widget import PREVIEW_FOLDER, MediaListWidget
-from tests.gui.study_browser_support import WAIT_MS, BrowserEnv, add_widget, browser_env
+from tests.gui.study_browser_support import (
+    WAIT_MS,
+    BrowserEnv,
+    add_media,
+    add_widget,
+    browser_env,
+)
 from tests.media_samples import VIDEO_SPECS, make_image, make_video
 
 pytestmark = pytest.mark.gui
@@ -58,12 +67,16 @@ def test_thumbnails_columns_and_activation(qtbot: QtBot, env: BrowserEnv, tmp_pa
     assert loaded.args == [2]
 
     model = widget.model
-    texts = [[model.data(model.index(r, c)) for c in range(4)] for r in range(2)]
+    texts = [[model.data(model.index(r, c)) for c in range(2)] for r in range(2)]
     assert texts == [
-        ["h264_mp4.mp4", "Video", format_duration(2.0), "AI pending"],
-        ["probe.png", "Image", format_size(report.imported[1].file_size), "Annotated"],
+        [f"h264_mp4.mp4\nVideo · {format_duration(2.0)}", "Not annotated"],
+        [f"probe.png\nImage · {format_size(report.imported[1].file_size)}", "Annotated"],
     ]
-    assert texts[0][2] == "0:02.0"
+    assert format_duration(2.0) == "0:02.0"
+    # No classifier model: nothing waits for the AI, and the list says why none will score.
+    assert widget.no_model_notice.isVisible()
+    assert widget.no_model_notice.text().startswith("No model")
+    assert "No model" in model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole)
 
     # Thumbnails are made on the workers once painted, then shown: real pixels of each file.
     qtbot.waitUntil(lambda: all(model.thumbnail(r) is not None for r in range(2)), timeout=WAIT_MS)
@@ -108,3 +121,51 @@ def test_formats() -> None:
     assert format_size(512) == "512 bytes"
     assert format_size(2048) == "2.0 KB"
     assert format_size(5 * 1024**3) == "5.0 GB"
+
+
+def test_names_beside_thumbnails_at_the_default_width(qtbot: QtBot, env: BrowserEnv) -> None:
+    """In the study browser's default width a row shows a readable name beside its thumbnail;
+    a still reads as its time and frame, and a long name is elided with the whole of it in
+    the tooltip."""
+    from iamedic_desktop.services.frames import record_frame
+    from iamedic_desktop.ui.window_layout import DOCK_WIDTH
+
+    store = env.store
+    study = create_study(store.uow, store.actor, "Scan")
+    long_name = "second-trimester-anatomy-survey-cine-loop-number-07.mp4"
+    video = add_media(store, study.id, MediaType.VIDEO, name=long_name)
+    jpeg = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(jpeg, "JPEG")
+    still = store.media.write_bytes(jpeg.getvalue())
+    record_frame(
+        store.uow,
+        store.actor,
+        video.id,
+        timestamp_seconds=0.167,
+        frame_number=5,
+        width=64,
+        height=48,
+        file_path=still.key,
+        file_size=still.size,
+    )
+
+    widget = MediaListWidget(env.database, env.workers)
+    add_widget(qtbot, env, widget)
+    widget.resize(DOCK_WIDTH[0] - 16, 400)  # the dock's default width less its margins
+    widget.show()
+    widget.set_store(store)
+    with qtbot.waitSignal(widget.media_loaded, timeout=WAIT_MS):
+        widget.show_study(study.id)
+
+    model, table = widget.model, widget.table
+    names = [str(model.data(model.index(r, 0))).split("\n")[0] for r in range(2)]
+    assert names == [long_name, "Still at 0:00.167 (frame 5)"]
+    assert model.data(model.index(1, 0), Qt.ItemDataRole.ToolTipRole).startswith("Still at")
+    assert model.data(model.index(0, 0), Qt.ItemDataRole.ToolTipRole).startswith(long_name)
+    # The name column leaves room for words beside the thumbnail, and it is on screen.
+    text_width = table.columnWidth(0) - THUMB_SIZE.width() - 12
+    assert text_width >= 110, text_width
+    rect = table.visualRect(model.index(0, 0))
+    assert rect.left() >= 0 and rect.right() <= table.viewport().width()
+    shown = table.fontMetrics().elidedText(long_name, Qt.TextElideMode.ElideRight, text_width)
+    assert len(shown) >= 12 and shown.endswith("…")  # elided, not hidden

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
+from iamedic_desktop.core.settings import reset_settings_cache
 from iamedic_desktop.models import MediaType, Study
 from iamedic_desktop.schemas.study_browser import StudySortKey
 from iamedic_desktop.services import annotations as annotation_service
@@ -29,6 +30,7 @@ from tests.gui.study_browser_support import (
 pytestmark = pytest.mark.gui
 
 CLASSIFIER = "frame_classifier_224x224 - 3"
+TOOLTIP = Qt.ItemDataRole.ToolTipRole
 
 
 @pytest.fixture
@@ -68,7 +70,39 @@ def _wait_rows(qtbot: QtBot, dock: StudyBrowserDock) -> None:
     qtbot.waitUntil(lambda: PLACEHOLDER not in _column(dock, 0), timeout=WAIT_MS)
 
 
-def test_lists_the_studies_with_counts_and_status(qtbot: QtBot, env: BrowserEnv) -> None:
+@pytest.fixture
+def configured_model(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The workstation's settings name a classifier model version."""
+    monkeypatch.setenv("IAMEDIC_CLASSIFIER_MODEL", CLASSIFIER)
+    reset_settings_cache()
+    yield CLASSIFIER
+    reset_settings_cache()
+
+
+def test_without_a_model_the_browser_says_no_model(qtbot: QtBot, env: BrowserEnv) -> None:
+    """No classifier configured: an unscored, unlabelled study waits for a clinician, not the
+    AI, and its media say "No model" and how scores may come."""
+    store = env.store
+    study = studies.create_study(store.uow, store.actor, "Unscored")
+    add_media(store, study.id, MediaType.IMAGE, "a.png")
+    dock = _open(qtbot, env)
+    _wait_rows(qtbot, dock)
+    assert _column(dock, 4) == ["Not annotated"]
+    assert "AI pending" not in str(dock.model.data(dock.model.index(0, 4), TOOLTIP))
+    with qtbot.waitSignal(dock.media_list.media_loaded, timeout=WAIT_MS):
+        dock.table.selectRow(0)
+    media = dock.media_list
+    assert media.no_model_notice.isVisible()
+    assert media.no_model_notice.text().startswith("No model")
+    assert "when predictions made by the web are synced" in media.no_model_notice.toolTip()
+    tooltip = media.model.data(media.model.index(0, 0), TOOLTIP)
+    assert "AI: No model" in tooltip and "AI pending" not in tooltip
+    assert media.model.data(media.model.index(0, 1)) == "Not annotated"
+
+
+def test_lists_the_studies_with_counts_and_status(
+    qtbot: QtBot, env: BrowserEnv, configured_model: str
+) -> None:
     store = env.store
     studies.create_study(store.uow, store.actor, "Empty")
     pending = studies.create_study(store.uow, store.actor, "Pending")
@@ -108,6 +142,10 @@ def test_lists_the_studies_with_counts_and_status(qtbot: QtBot, env: BrowserEnv)
         dock.table.sortByColumn(3, Qt.SortOrder.DescendingOrder)
     _wait_rows(qtbot, dock)
     assert _column(dock, 0)[0] == "Done"  # two media
+    with qtbot.waitSignal(dock.media_list.media_loaded, timeout=WAIT_MS):
+        dock.table.selectRow(_column(dock, 0).index("Pending"))
+    assert dock.media_list.model.data(dock.media_list.model.index(0, 1)) == "AI pending"
+    assert not dock.media_list.no_model_notice.isVisible()  # a model will score it
 
     # A label set elsewhere (the annotation panel) shows once the window says so.
     annotation_service.set_usefulness(store.uow, store.actor, image.id, 0)
