@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from iamedic_desktop import __version__
-from iamedic_desktop.cli import db, frames, media, studies, users
+from iamedic_desktop.cli import auth, db, frames, media, studies, users
 from iamedic_desktop.core.errors import IamedicError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="print JSON instead of a table")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     db.add_parsers(commands, common)
+    auth.add_parsers(commands, common)
     users.add_parsers(commands, common)
     studies.add_parsers(commands, common)
     media.add_parsers(commands, common)

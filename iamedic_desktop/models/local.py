@@ -1,4 +1,4 @@
-"""Local-only bookkeeping of the embedded store: identity of this store and the sync outbox.
+"""Local-only bookkeeping of the embedded store: its identity, sign-in sessions, the outbox.
 
 These tables never exist centrally. The sync layer grows them (tombstones, base versions,
 cursors); for now they record which rows changed locally so nothing edited offline is missed.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, Double, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import BigInteger, Boolean, Double, Index, Integer, String, Text, Uuid, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iamedic_desktop.models.base import LocalBase, UTCDateTime, utcnow
@@ -93,3 +93,25 @@ class BoxSource(LocalBase):
     model_version: Mapped[str] = mapped_column(String(255), nullable=False)
     confidence: Mapped[float] = mapped_column(Double, nullable=False)
     accepted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class LocalSession(LocalBase):
+    """A person who signed in on this store with Google, and how fresh their sign-in is.
+
+    One row per user who ever signed in here; at most one is ``is_current`` (the acting user).
+    ``refreshed_at`` is the last sign-in or online refresh: the session works offline for
+    ``offline_days`` after it. ``token_expires_at`` is the ID token's expiry: past it, the next
+    start refreshes the session online when it can. ``local_studies`` is this user's answer to
+    "make the local-mode studies yours?" (``taken``/``left``); once any row holds one, the
+    question is not asked again. The refresh token itself lives in the OS keyring only.
+    """
+
+    __tablename__ = "local_sessions"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    subject: Mapped[str] = mapped_column(String, nullable=False)
+    signed_in_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    token_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    local_studies: Mapped[str | None] = mapped_column(String(8), nullable=True)

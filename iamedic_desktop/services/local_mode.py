@@ -2,13 +2,20 @@
 
 At first start the store gets its identity (a device id) and one user who is an admin and an
 approved doctor, so the embedded default works at once without sign-in.
+
+Once a real user has signed in on the store, the local clinician is deactivated and acts no
+more (``services/sessions.py``). It exists on this store only: the sync must never push it, its
+roles or its profile (see ``local_user_id``); its studies are pushed once a signed-in user has
+taken them (``services/identity.py``).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.models import DoctorProfile, DoctorStatus, LocalIdentity, Role, User, UserRole
@@ -18,6 +25,17 @@ from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 log = logging.getLogger(__name__)
 
 IDENTITY_ROW = 1
+
+
+def local_user_id(session: Session) -> uuid.UUID | None:
+    """The local-mode clinician of this store.
+
+    Sync: the ``users`` row with this id, and its ``user_roles`` and ``doctor_profiles`` rows,
+    are local-only and must be skipped when pushing the outbox; so must studies still owned by
+    it (local-mode work nobody has taken yet).
+    """
+    identity = session.get(LocalIdentity, IDENTITY_ROW)
+    return identity.local_user_id if identity is not None else None
 
 
 def ensure_local_user(uow_factory: UnitOfWorkFactory, settings: Settings) -> Actor:
