@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from iamedic_desktop import __version__
-from iamedic_desktop.cli import auth, db, frames, media, studies, users
+from iamedic_desktop.cli import auth, db, doctors, frames, media, studies, users
 from iamedic_desktop.core.errors import IamedicError, InvalidInputError
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parsers(commands, common)
     auth.add_parsers(commands, common)
     users.add_parsers(commands, common)
+    doctors.add_parsers(commands, common)
     studies.add_parsers(commands, common)
     media.add_parsers(commands, common)
     frames.add_parsers(commands, common)

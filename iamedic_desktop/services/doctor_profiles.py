@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from iamedic_desktop.core.errors import ConflictError, NotFoundError
@@ -33,6 +33,7 @@ from iamedic_desktop.services.validation import (
     check_paging,
     clean_notes,
     clean_text,
+    like_pattern,
     parse_id,
 )
 
@@ -47,10 +48,14 @@ def _matriculation_holder(session: Session, matriculation_id: str) -> DoctorProf
     ).one_or_none()
 
 
-def _listing(status: DoctorStatus | None) -> Select[DoctorProfile, User]:
+def _listing(status: DoctorStatus | None, search: str | None) -> Select[DoctorProfile, User]:
     query = select(DoctorProfile, User).join(User, User.id == DoctorProfile.user_id)
     if status is not None:
         query = query.where(DoctorProfile.status == status.value)
+    if search:
+        pattern = like_pattern(search)
+        columns = (User.email, User.name, DoctorProfile.legal_name, DoctorProfile.matriculation_id)
+        query = query.where(or_(*(c.ilike(pattern, escape="\\") for c in columns)))
     return query
 
 
@@ -206,16 +211,21 @@ def list_doctor_profiles(
     actor: Actor,
     *,
     status: str | None = None,
+    search: str | None = None,
     offset: int = 0,
     limit: int = 100,
 ) -> Page[DoctorProfileDTO]:
-    """Registrations, oldest first, optionally of one status (admin only)."""
+    """Registrations, oldest first, optionally of one status (admin only).
+
+    ``search`` looks in the e-mail, name, legal name and matriculation id.
+    """
     wanted = check_doctor_status(status) if status is not None else None
+    term = search.strip() or None if search else None
     check_paging(offset, limit)
     with uow_factory() as uow:
         session = uow.session
         require_admin_role(session, actor)
-        query = _listing(wanted)
+        query = _listing(wanted, term)
         total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
         rows = session.execute(
             query.order_by(DoctorProfile.created_at, DoctorProfile.id).offset(offset).limit(limit)

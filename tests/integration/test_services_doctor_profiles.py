@@ -200,6 +200,10 @@ def test_list_profiles_by_status(uow_factory: UnitOfWorkFactory, setup: Setup) -
     pending = doctor_profiles.list_doctor_profiles(uow_factory, setup.admin, status="pending")
     assert [p.id for p in pending.items] == [first.id]
     assert pending.items[0].name == "Ana Applicant"
+    found = doctor_profiles.list_doctor_profiles(uow_factory, setup.admin, search="mp-100")
+    assert [p.id for p in found.items] == [first.id]
+    by_legal_name = doctor_profiles.list_doctor_profiles(uow_factory, setup.admin, search="Maria")
+    assert [p.id for p in by_legal_name.items] == [first.id]
     with pytest.raises(InvalidInputError, match="not a registration status"):
         doctor_profiles.list_doctor_profiles(uow_factory, setup.admin, status="waiting")
     with pytest.raises(NotFoundError):
