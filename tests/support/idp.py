@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -51,8 +52,14 @@ def _b64(number: int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _signer(kid: str) -> tuple[crypt.RSASigner, dict[str, str]]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+@cache
+def _private_key(which: int) -> rsa.RSAPrivateKey:
+    # Made once per process: key generation is the slow part of starting a stand-in.
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def _signer(kid: str, which: int) -> tuple[crypt.RSASigner, dict[str, str]]:
+    key = _private_key(which)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -80,8 +87,8 @@ class IdpHandle:
 
     def __post_init__(self) -> None:
         kid = secrets.token_hex(8)
-        self.signer, self.jwk = _signer(kid)
-        self.other_signer, _ = _signer(kid)  # same key id, another key: a forged signature
+        self.signer, self.jwk = _signer(kid, 0)
+        self.other_signer, _ = _signer(kid, 1)  # same key id, another key: a forged signature
 
     @property
     def subject(self) -> str:
@@ -290,7 +297,9 @@ def running_idp(
     server.verbose = verbose
     issuer = f"http://127.0.0.1:{server.server_address[1]}"
     server.idp = IdpHandle(issuer, client_id, client_secret, email, name, Faults(**faults))
-    thread = threading.Thread(target=server.serve_forever, name="stand-in-idp", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.05,), name="stand-in-idp", daemon=True
+    )
     thread.start()
     try:
         yield server.idp
