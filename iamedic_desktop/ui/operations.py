@@ -3,9 +3,10 @@
 Threading rules: create an OperationRunner and call ``run`` on the UI thread. The callable runs
 on the runner's own QThreadPool and must not touch widgets; ``on_success`` and ``on_failure``
 run on the UI thread. Every failure is also emitted on ``failed``, which the window connects to
-its one notification path. Call ``shutdown`` before the owner goes away (a window does in its
-``closeEvent``): it waits for the running piece with the GIL released and drops undelivered
-results, so nothing reaches a closed window.
+its one notification path; its message is free of emoji (``core.display_text``): the log line
+keeps them, the window may have no font for them. Call ``shutdown`` before the owner goes away
+(a window does in its ``closeEvent``): it waits for the running piece with the GIL released
+and drops undelivered results, so nothing reaches a closed window.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 import shiboken6
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
+from iamedic_desktop.core.display_text import plain_message
 from iamedic_desktop.core.errors import IamedicError
 
 log = logging.getLogger(__name__)
@@ -30,10 +32,10 @@ _live_runners: weakref.WeakSet[OperationRunner] = weakref.WeakSet()
 
 
 def describe_failure(error: BaseException) -> str:
-    """The message a person reads for ``error``."""
+    """The message a person reads for ``error``, as the window shows it (no emoji)."""
     if isinstance(error, IamedicError):
-        return error.message
-    return f"Unexpected error: {error.__class__.__name__}: {error}"
+        return plain_message(error.message)
+    return plain_message(f"Unexpected error: {error.__class__.__name__}: {error}")
 
 
 class _Task(QRunnable):
