@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import (
     QCheckBox,
     QDockWidget,
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.class_picker_widget import ClassPickerWidget
+from iamedic_desktop.ui.elided_label import ElidedLabel
 
 _USEFULNESS_TEXT = {None: "Not labelled", 1: "Useful", 0: "Not useful"}
 
@@ -47,6 +50,26 @@ def _slider(low: int, high: int, value: int, parent: QWidget) -> QSlider:
     return slider
 
 
+class _HistoryButton(QToolButton):
+    """Undo or Redo with a short text: what it would undo is its tooltip, never its width."""
+
+    def __init__(self, kind: str, stack: QUndoStack, parent: QWidget) -> None:
+        super().__init__(parent)
+        # The stack keeps the action's text and enabled state.
+        make = stack.createUndoAction if kind == "Undo" else stack.createRedoAction
+        action = self._action = make(self, kind)
+        self.setText(kind)
+        self.clicked.connect(action.trigger)
+        action.changed.connect(self._follow)
+        self._follow()
+
+    def _follow(self) -> None:
+        if not shiboken6.isValid(self._action):
+            return  # a closing widget deletes its children before its connections
+        self.setEnabled(self._action.isEnabled())
+        self.setToolTip(self._action.text())
+
+
 class AnnotationDock(QDockWidget):
     """Controls of the annotation of the frame on the canvas."""
 
@@ -57,20 +80,25 @@ class AnnotationDock(QDockWidget):
         self.canvas = controller.canvas
         body = QWidget(self)
         layout = QVBoxLayout(body)
-        layout.setContentsMargins(8, 8, 8, 8)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setSpacing(4)
         layout.addWidget(self._usefulness_group(body))
         layout.addWidget(self._classes_group(body))
         layout.addWidget(self._boxes_group(body), 1)
         layout.addWidget(self._layers_group(body))
         layout.addWidget(self._view_group(body))
-        self.save_state = QLabel("", body, objectName="saveState")
-        layout.addWidget(self.save_state)
-        # Scrolled, so the dock never sets a minimum height on the window.
-        scroll = QScrollArea(self)
+        for group in body.findChildren(QGroupBox):
+            group.layout().setContentsMargins(6, 6, 6, 6)  # narrow enough for an 800 px screen
+        # Scrolled up and down, so the dock never sets a minimum height on the window; never
+        # sideways: the dock is as wide as its controls need, so none is cut under a scroll bar.
+        self._scroll = scroll = QScrollArea(self)
         scroll.setWidget(body)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body.installEventFilter(self)
         self.setWidget(scroll)
+        self._fit_width()
 
         controller.state_changed.connect(self.refresh)
         controller.class_changed.connect(self.picker.set_current)
@@ -86,8 +114,7 @@ class AnnotationDock(QDockWidget):
     def _usefulness_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Usefulness", parent)
         self.usefulness_label = QLabel("", group, objectName="usefulnessLabel")
-        self.model_label = QLabel("", group, objectName="modelUsefulness")
-        self.model_label.setWordWrap(True)
+        self.model_label = ElidedLabel("", group, object_name="modelUsefulness")
         c = self.controller
         self.useful_button = _button("Useful", "Mark useful (U)", lambda: c.set_useful(True), group)
         self.not_useful_button = _button(
@@ -116,6 +143,7 @@ class AnnotationDock(QDockWidget):
         group = QGroupBox("Boxes on this frame", parent)
         c = self.controller
         self.box_list = QListWidget(group)
+        self.box_list.setMinimumHeight(3 * self.box_list.fontMetrics().height() + 8)
         self.box_list.itemClicked.connect(
             lambda item: self.canvas.select_box(item.data(Qt.ItemDataRole.UserRole))
         )
@@ -132,14 +160,14 @@ class AnnotationDock(QDockWidget):
         more.addWidget(_button("Accept prediction", accept_tip, c.accept_prediction, group))
         more.addWidget(_button("Copy previous", copy_tip, c.copy_previous_boxes, group))
         history = QHBoxLayout()
-        for action in (
-            c.undo_stack.createUndoAction(group, "Undo"),
-            c.undo_stack.createRedoAction(group, "Redo"),
-        ):
-            button = QToolButton(group)
-            button.setDefaultAction(action)
-            history.addWidget(button)
+        self.undo_button = _HistoryButton("Undo", c.undo_stack, group)
+        self.redo_button = _HistoryButton("Redo", c.undo_stack, group)
+        history.addWidget(self.undo_button)
+        history.addWidget(self.redo_button)
         history.addStretch(1)
+        # Beside the history rather than on a row of its own: the dock fits a 720 px screen.
+        self.save_state = QLabel("", group, objectName="saveState")
+        history.addWidget(self.save_state)
         box = QVBoxLayout(group)
         box.addWidget(self.box_list, 1)
         box.addLayout(tools)
@@ -193,6 +221,19 @@ class AnnotationDock(QDockWidget):
         form.addRow("Contrast", self.contrast_slider)
         return group
 
+    # --- width ---------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self._fit_width()
+        return super().eventFilter(watched, event)
+
+    def _fit_width(self) -> None:
+        # The scroll area would ask for almost nothing: it asks for its controls' width instead.
+        scroll, body = self._scroll, self._scroll.widget()
+        width = body.minimumSizeHint().width() if body is not None else 0
+        scroll.setMinimumWidth(width + scroll.verticalScrollBar().sizeHint().width())
+
     # --- updates -------------------------------------------------------------------------------
 
     def refresh(self) -> None:
@@ -203,7 +244,7 @@ class AnnotationDock(QDockWidget):
             f"{p.model_version}: useful {p.prediction:.2f}"
             for p in sorted(c.classifications(), key=lambda p: p.model_version)
         ]
-        self.model_label.setText("; ".join(models))
+        self.model_label.set_full_text("\n".join(models))
         self.model_label.setVisible(bool(models))
         boxes = c.boxes()
         self.picker.set_present({cls: box.hidden for cls, box in boxes.items()})

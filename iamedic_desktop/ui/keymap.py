@@ -76,6 +76,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("actual_size", "Actual size (1:1)", "View", "Ctrl+0"),
     ActionSpec("zoom_in", "Zoom in", "View", "+; ="),
     ActionSpec("zoom_out", "Zoom out", "View", "-"),
+    ActionSpec("reset_layout", "Reset layout", "View", "Ctrl+Shift+0"),
     ActionSpec("import_files", "Import files…", "Application", "Ctrl+I"),
     ActionSpec("deleted_studies", "Deleted studies (restore)…", "Application", "Ctrl+Shift+R"),
     ActionSpec("shortcut_sheet", "Keyboard shortcuts", "Application", "F1"),

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage, QShowEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
 
 from iamedic_desktop.core.settings_file import save_keymap
@@ -41,6 +41,7 @@ from iamedic_desktop.ui.window_actions import (
     bind_review_actions,
     bind_study_actions,
 )
+from iamedic_desktop.ui.window_layout import WindowLayout
 from iamedic_desktop.ui.window_state import (
     QSETTINGS_APPLICATION,
     QSETTINGS_ORGANISATION,
@@ -59,8 +60,6 @@ log = logging.getLogger(__name__)
 __all__ = ["QSETTINGS_APPLICATION", "QSETTINGS_ORGANISATION", "MainWindow", "window_settings"]
 
 WINDOW_TITLE = "IAMEDIC Workstation"
-DEFAULT_SIZE = (1500, 900)
-DOCK_WIDTHS = (330, 300)  # study browser, annotation
 DRAIN_TIMEOUT_S = 30.0  # how long closing waits for pending saves
 # Worker threads (decoding, thumbnails, imports) run Python too; with the default 5 ms switch
 # interval the UI thread can queue behind them for the GIL many times in one repaint.
@@ -109,14 +108,18 @@ class MainWindow(QMainWindow):
         self.player_panel = PlayerPanel(self.player, self)
         self.review = ReviewAreaWidget(self.canvas, self.player_panel, self)
         self.setCentralWidget(self.review)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.annotation_dock)
+        docks = [
+            (self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
+            (self.annotation_dock, Qt.DockWidgetArea.RightDockWidgetArea),
+        ]
+        self.layout_keeper = WindowLayout(self, docks, self.review.splitter, self._state)
 
         keymap, self.keymap_problems = Keymap.load(settings.keymap)
         self.window_actions = WindowActions(self, keymap)
         self._bind_actions()
+        self.view_menu = self.layout_keeper.view_menu(self.window_actions.actions["reset_layout"])
         self._wire()
-        self._restore_state()
+        self.layout_keeper.restore()
         for problem in self.keymap_problems:
             self.notify(problem)
         self.status.show_notice("Opening the local store…", 0)
@@ -321,6 +324,7 @@ class MainWindow(QMainWindow):
         bind("import_files", self.choose_files_to_import)
         bind("shortcut_sheet", self.show_shortcut_sheet)
         bind("quit", self.close)
+        bind("reset_layout", self.layout_keeper.reset)
 
     def choose_files_to_import(self) -> None:
         """Pick files to import into the open study (a file dialog)."""
@@ -374,20 +378,6 @@ class MainWindow(QMainWindow):
         self.notified.emit(text)
 
     # --- state --------------------------------------------------------------------------------
-
-    def _restore_state(self) -> None:
-        if not self._state.restore_geometry(self):
-            self.resize(*DEFAULT_SIZE)
-        self._layout_restored = self._state.restore_layout(self, self.review.splitter)
-
-    def showEvent(self, event: QShowEvent) -> None:
-        super().showEvent(event)
-        if not self._layout_restored:
-            # First start: the docks get useful widths, the image the rest.
-            self._layout_restored = True
-            self.resizeDocks(
-                [self.browser, self.annotation_dock], list(DOCK_WIDTHS), Qt.Orientation.Horizontal
-            )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._state.save(self, self.review.splitter)

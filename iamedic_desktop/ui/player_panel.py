@@ -11,7 +11,7 @@ Threading: UI thread only.
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QToolButton, QVBoxLayout, QWidget
 
 from iamedic_desktop.ui.player_controller import PlayerController, PlayerMediaInfo
 from iamedic_desktop.ui.timeline_thumbnails import TimelineThumbnailLoader
@@ -41,14 +41,11 @@ class PlayerPanel(QWidget):
         self._loop_in: int | None = None
         self._loop_out: int | None = None
 
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 0, 0)
-        top.addWidget(self.transport, 1)
-        top.addWidget(self.extract_button)
+        self.transport.add_group(self.extract_button)  # wraps with the bar on a small screen
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        layout.addLayout(top)
+        layout.addWidget(self.transport)
         layout.addWidget(self.timeline)
         self._wire()
 

@@ -18,6 +18,7 @@ class ReviewAreaWidget(QWidget):
         self.player_panel = player_panel
         self.empty_state = QLabel(EMPTY_TEXT, objectName="viewerPlaceholder")
         self.empty_state.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_state.setWordWrap(True)  # a hint never sets the review area's width
         # The canvas keeps its place in the split; the hint shows over it until a scan opens.
         self._top = QStackedWidget(self)
         self._top.addWidget(self.empty_state)

@@ -12,8 +12,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtCore import QCoreApplication, QObject, QRect, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QStyle, QStyleOption, QWidget
 
 from iamedic_desktop.ui.operations import FailureCallback, OperationRunner, SuccessCallback
 
@@ -105,6 +106,8 @@ class StatusBarWidget(QStatusBar):
         self.addPermanentWidget(self.connection_indicator)
         self._connection = ("local", "")
         self.set_connection_state("local", "")
+        # The whole message, however much of it fits; gone with the message.
+        self.messageChanged.connect(self.setToolTip)
         self._refresh_activity()
 
     # --- passing messages ---------------------------------------------------------------------
@@ -112,6 +115,25 @@ class StatusBarWidget(QStatusBar):
     def show_notice(self, message: str, timeout_ms: int = NOTICE_MS) -> None:
         """A message that goes away by itself (0: until the next one)."""
         self.showMessage(message, timeout_ms)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        # As QStatusBar paints, but a long message ends in "…" instead of being cut mid-letter.
+        message = self.currentMessage()
+        if not message:
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
+        right = self.width()
+        for widget in (self.operation_label, self.progress_bar, self.connection_indicator):
+            if widget.isVisible():
+                right = min(right, widget.x())
+        rect = QRect(6, 0, max(right - 12, 0), self.height())
+        text = self.fontMetrics().elidedText(message, Qt.TextElideMode.ElideRight, rect.width())
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(rect, Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter, text)
 
     # --- background work ----------------------------------------------------------------------
 

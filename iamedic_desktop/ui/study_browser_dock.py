@@ -35,6 +35,7 @@ from iamedic_desktop.schemas.study_browser import StudyRowDTO, StudySortKey
 from iamedic_desktop.services.local_store import LocalStore
 from iamedic_desktop.services.study_browser import list_study_ids, study_rows
 from iamedic_desktop.ui.deleted_studies_dialog import DeletedStudiesDialog
+from iamedic_desktop.ui.elided_label import ElidedLabel
 from iamedic_desktop.ui.import_dialog import ImportDialog, StudyImporter, dropped_paths
 from iamedic_desktop.ui.media_list_widget import MediaListWidget
 from iamedic_desktop.ui.operations import OperationRunner
@@ -78,7 +79,8 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
         self.count_label = QLabel("", objectName="panelCount")
         self.table = StudyTableView(self.model, self)
         self.media_list = MediaListWidget(database, workers, self)
-        self.media_title = QLabel("Media", objectName="panelTitle")
+        # Elided: a 255-character alias must not widen the dock (and the window with it).
+        self.media_title = ElidedLabel("Media", object_name="panelTitle")
         self._empty = QLabel("", objectName="emptyState", alignment=Qt.AlignmentFlag.AlignCenter)
         self._empty.setWordWrap(True)
         self._empty.hide()
@@ -123,16 +125,17 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
         )
 
     def _layout(self) -> QWidget:
-        buttons = QHBoxLayout()
-        for action in (
-            self.new_action,
-            self.rename_action,
-            self.delete_action,
-            self.deleted_action,
+        # Two rows of buttons, so the dock fits beside the review area on an 800 px screen.
+        buttons, more = QHBoxLayout(), QHBoxLayout()
+        for row, action in (
+            (buttons, self.new_action),
+            (buttons, self.rename_action),
+            (buttons, self.delete_action),
+            (more, self.deleted_action),
         ):
             button = QToolButton()
             button.setDefaultAction(action)  # text, tooltip and enabled state follow it
-            buttons.addWidget(button)
+            row.addWidget(button)
         self.import_button = QToolButton()
         self.import_button.setText("Import…")
         self.import_button.setToolTip("Import files or a folder into the selected study")
@@ -141,13 +144,14 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
         menu.addActions([self.import_files_action, self.import_folder_action])
         self.import_button.setMenu(menu)
         buttons.addStretch(1)
-        buttons.addWidget(self.import_button)
+        more.addStretch(1)
+        more.addWidget(self.import_button)
         title = QHBoxLayout()
         title.addWidget(QLabel("Studies", objectName="panelTitle"))
         title.addStretch(1)
         title.addWidget(self.count_label)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
-        top = (title, self.search_box, buttons, self.table, self._empty)
+        top = (title, self.search_box, buttons, more, self.table, self._empty)
         self.splitter.addWidget(_stack(top, stretch=self.table))
         self.splitter.addWidget(_stack((self.media_title, self.media_list), self.media_list))
         self.splitter.setStretchFactor(0, 3)
@@ -293,14 +297,14 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
 
     def _open(self, study: StudyDTO) -> None:
         self._current = study
-        self.media_title.setText(f"Media of '{study.alias}'")
+        self.media_title.set_full_text(f"Media of '{study.alias}'")
         self.media_list.show_study(study.id)
         self._update_actions()
         self.study_opened.emit(study)
 
     def _close(self) -> None:
         self._current = None
-        self.media_title.setText("Media")
+        self.media_title.set_full_text("Media")
         self.media_list.show_study(None)
         self.table.clearSelection()
         self._update_actions()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -20,10 +21,10 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QStyle,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
+from iamedic_desktop.ui.flow_layout import FlowLayout
 from iamedic_desktop.ui.player_controller import PlayerMediaInfo
 
 SPEEDS = (0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0)
@@ -108,7 +109,7 @@ class TransportWidget(QWidget):
         self.time_box = QLineEdit(self)
         self.time_box.setObjectName("timeBox")
         self.time_box.setToolTip("Time (m:ss.mmm or seconds): type one and press Enter")
-        self.time_box.setFixedWidth(90)
+        self.time_box.setFixedWidth(84)
         self.time_box.setAlignment(Qt.AlignmentFlag.AlignRight)
         self.time_box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.time_box.returnPressed.connect(self._time_typed)
@@ -137,46 +138,35 @@ class TransportWidget(QWidget):
         self.loop_label = QLabel("", self)
         self.loop_label.setObjectName("loopLabel")
 
-        # Two rows, so the review area (and the docks beside it) fit a 1366 px screen:
-        # moving through the frames above, how to play them below.
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 2, 4, 2)
-        layout.setSpacing(2)
-        moving = QHBoxLayout()
-        moving.setSpacing(4)
-        for button in (
-            self.start_button,
-            self.back10_button,
-            self.back_button,
-            self.play_button,
-            self.forward_button,
-            self.forward10_button,
-            self.end_button,
-        ):
-            moving.addWidget(button)
-        moving.addSpacing(12)
-        moving.addWidget(QLabel("Frame", self))
-        moving.addWidget(self.frame_box)
-        moving.addWidget(self.frame_total)
-        moving.addSpacing(8)
-        moving.addWidget(self.time_box)
-        moving.addWidget(self.duration_label)
-        moving.addStretch(1)
-        playing = QHBoxLayout()
-        playing.setSpacing(4)
-        playing.addWidget(self.fps_label)
-        playing.addSpacing(8)
-        playing.addWidget(self.speed_box)
-        playing.addSpacing(8)
-        for widget in (self.loop_in_button, self.loop_out_button, self.loop_clear_button):
-            playing.addWidget(widget)
-        playing.addWidget(self.loop_label)
-        playing.addStretch(1)
-        layout.addLayout(moving)
-        layout.addLayout(playing)
+        # Groups of controls that wrap onto more rows when the review area is narrow, so the
+        # window fits a small screen beside its docks (and is never widened by the bar).
+        self._flow = FlowLayout(self, spacing=4)
+        self._flow.setContentsMargins(4, 2, 4, 2)
+        self.add_group(self.start_button, self.back10_button, self.back_button, self.play_button)
+        self.add_group(self.forward_button, self.forward10_button, self.end_button)
+        self.add_group(QLabel("Frame", self), self.frame_box, self.frame_total)
+        self.add_group(self.time_box, self.duration_label)
+        self.add_group(self.fps_label, self.speed_box)
+        self.add_group(self.loop_in_button, self.loop_out_button, self.loop_clear_button)
+        self.add_group(self.loop_label)
         self._shown = 0
         self._typing: set[str] = set()  # boxes the user is typing in: not overwritten
         self.set_media(None)
+
+    def add_group(self, *widgets: QWidget) -> None:
+        """Widgets kept together on one row of the bar (the player panel adds its own)."""
+        group = QWidget(self)
+        row = QHBoxLayout(group)
+        row.setContentsMargins(0, 0, 8, 0)
+        row.setSpacing(4)
+        for widget in widgets:
+            row.addWidget(widget)
+        self._flow.addWidget(group)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        # The splitter above does not ask for a height per width: the bar says what it needs.
+        self.setMinimumHeight(self._flow.heightForWidth(self.width()))
 
     def _button(self, text: str, tip: str, signal: SignalInstance | None = None) -> QToolButton:
         button = QToolButton(self)

@@ -7,15 +7,18 @@ reads its file once and writes on ``sync``; the amounts are a few hundred bytes.
 
 from __future__ import annotations
 
+import logging
 import uuid
 
-from PySide6.QtCore import QByteArray, QSettings
+from PySide6.QtCore import QByteArray, QDataStream, QIODevice, QRect, QSettings, QSize
 from PySide6.QtWidgets import QMainWindow, QSplitter
+
+log = logging.getLogger(__name__)
 
 QSETTINGS_ORGANISATION = "IAMEDIC"
 QSETTINGS_APPLICATION = "Workstation"
 # Bumped when the docks change, so an old layout is not forced on new docks.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 
 _GEOMETRY = "main_window/geometry"
 _DOCKS = "main_window/docks"
@@ -33,16 +36,37 @@ def _bytes(settings: QSettings, key: str) -> QByteArray | None:
     return value if isinstance(value, QByteArray) and not value.isEmpty() else None
 
 
+def saved_frame_size(geometry: QByteArray) -> QSize | None:
+    """The window frame's size in ``QWidget.saveGeometry`` bytes (None: not that format).
+
+    Read before restoring, since ``restoreGeometry`` already squeezes a window that is larger
+    than the screen, which would hide that its saved dock widths were made for a larger one.
+    """
+    stream = QDataStream(geometry, QIODevice.OpenModeFlag.ReadOnly)
+    magic, _major, _minor = stream.readUInt32(), stream.readUInt16(), stream.readUInt16()
+    left, top, right, bottom = (stream.readInt32() for _ in range(4))
+    if magic != 0x1D9D0CB or stream.status() != QDataStream.Status.Ok:
+        return None
+    return QSize(right - left + 1, bottom - top + 1)
+
+
 class WindowState:
     """Saves and restores one main window's view state."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self._settings = settings or window_settings()
 
-    def restore_geometry(self, window: QMainWindow) -> bool:
-        """Size and position; False when nothing (valid) was saved."""
+    def restore_geometry(self, window: QMainWindow, screen: QRect) -> bool:
+        """Size and position; False when nothing (valid) was saved, or it is larger than
+        ``screen`` (the available area): then neither it nor the docks' layout should return."""
         geometry = _bytes(self._settings, _GEOMETRY)
-        return geometry is not None and window.restoreGeometry(geometry)
+        if geometry is None:
+            return False
+        size = saved_frame_size(geometry)
+        if size is None or size.width() > screen.width() or size.height() > screen.height():
+            log.warning("⚠️ The saved window layout is larger than the screen: not restored")
+            return False
+        return window.restoreGeometry(geometry)
 
     def restore_layout(self, window: QMainWindow, splitter: QSplitter | None = None) -> bool:
         """Docks (where, how wide, floating, hidden) and the review area's splitter."""
