@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 
+from jaraco.classes import properties
 from keyring.backend import KeyringBackend
 from keyring.errors import PasswordDeleteError
 
@@ -23,11 +24,21 @@ KEYRING_FILE_VARIABLE = "IAMEDIC_TEST_KEYRING_FILE"
 class FileKeyring(KeyringBackend):
     """Secrets as ``{"service": {"user": base64(secret)}}`` in one JSON file."""
 
-    priority = 1  # type: ignore[assignment]  # never chosen unless asked for
+    @properties.classproperty
+    def priority(cls) -> float:
+        # keyring tries every backend class it knows of: this one only where a test asks.
+        if KEYRING_FILE_VARIABLE not in os.environ:
+            raise RuntimeError(f"{KEYRING_FILE_VARIABLE} is not set")
+        return 0.1
 
     def __init__(self, path: Path | str | None = None) -> None:
         super().__init__()
-        self.path = Path(path or os.environ[KEYRING_FILE_VARIABLE])
+        self._path = Path(path) if path is not None else None
+
+    @property
+    def path(self) -> Path:
+        """The JSON file holding the secrets."""
+        return self._path or Path(os.environ[KEYRING_FILE_VARIABLE])
 
     def _read(self) -> dict[str, dict[str, str]]:
         if not self.path.exists():
