@@ -11,7 +11,7 @@ import re
 
 # Pictographs and symbols that fonts draw as emoji, and the joiners and selectors of emoji
 # sequences. Arrows, maths, punctuation (· … – →) and every script's letters are not in them.
-_EMOJI = re.compile(
+_EMOJI_CLASS = (
     "["
     "\U0001f000-\U0001faff"  # pictographs, emoticons, transport, flags, symbols and more
     "\u2600-\u27bf"  # miscellaneous symbols and dingbats (✅ ❌ ⚠ and the like)
@@ -22,8 +22,18 @@ _EMOJI = re.compile(
     "\U000e0020-\U000e007f"  # tag characters of subdivision flags
     "]"
 )
-_SPACES_AFTER = re.compile(r"(?m)^[ \t]+|[ \t]+$")
-_DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}(?=\S)")
+_EMOJI = re.compile(_EMOJI_CLASS)
+# A run of emoji with the spaces around it (``"stored ✅ ⚠️ ."``).
+_RUN = re.compile(rf"[ \t]*{_EMOJI_CLASS}+(?:[ \t]*{_EMOJI_CLASS}+)*[ \t]*")
+_CLOSING = "\n.,;:!?)]"
+
+
+def _gap(match: re.Match[str]) -> str:
+    """One space between words, nothing at a line's ends or before punctuation."""
+    text, start, end = match.string, match.start(), match.end()
+    at_start = start == 0 or text[start - 1] == "\n"
+    at_end = end == len(text) or text[end] in _CLOSING
+    return "" if at_start or at_end else " "
 
 
 def has_emoji(text: str) -> bool:
@@ -32,9 +42,5 @@ def has_emoji(text: str) -> bool:
 
 
 def plain_message(text: str) -> str:
-    """``text`` without emoji, and without the spaces they leave at a line's ends or inside."""
-    if not has_emoji(text):
-        return text
-    stripped = _EMOJI.sub("", text)
-    stripped = _DOUBLE_SPACE.sub(" ", stripped)
-    return _SPACES_AFTER.sub("", stripped)
+    """``text`` without emoji, and without the spaces they would leave behind."""
+    return _RUN.sub(_gap, text) if has_emoji(text) else text

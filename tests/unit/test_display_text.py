@@ -18,6 +18,7 @@ from iamedic_desktop.core.display_text import has_emoji, plain_message
         ("⚠️ Cancelled: 2 file(s) were not imported.", "Cancelled: 2 file(s) were not imported."),
         ("✅ Done 🔄 then 🚀 again 🔧", "Done then again"),
         ("ℹ️ Already in the study", "Already in the study"),
+        ("damaged; ⚠️ nothing was stored ✅.", "damaged; nothing was stored."),
         ("Import failed:\n❌ file 1\n⚠️ file 2", "Import failed:\nfile 1\nfile 2"),
         ("Still at 0:00.167 (frame 5) · 12.4 KB…", "Still at 0:00.167 (frame 5) · 12.4 KB…"),
         ("Nasal bone → 12 × 8 px, 0.5 s – 1 s ≤ 2", "Nasal bone → 12 × 8 px, 0.5 s – 1 s ≤ 2"),
