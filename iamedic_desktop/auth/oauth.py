@@ -245,7 +245,8 @@ def _json(response: Any) -> dict[str, Any]:
 
 def _error_code(value: Any) -> str:
     # Provider error codes are shown to people: keep them short and free of markup.
-    return re.sub(r"[^a-z_]", "", str(value or "").lower())[:60] or "unknown_error"
+    match = re.match(r"[a-z_]{1,60}", str(value or "").lower())
+    return match.group() if match else "unknown_error"
 
 
 def _detail(value: Any) -> str:
