@@ -20,7 +20,7 @@ EXIT_CANCELLED = 130
 
 MEDIA_COLUMNS: list[Column] = [
     ("ID", lambda m: m.id),
-    ("FILENAME", lambda m: m.filename),
+    ("NAME", lambda m: m.readable_name),  # a still's reads "Still at 0:00.167 (frame 5)"
     ("TYPE", lambda m: m.media_type),
     ("MIME", lambda m: m.mime_type),
     ("SIZE", lambda m: m.file_size),

@@ -74,7 +74,7 @@ def test_import_then_list(run_cli: CliRunner, exam: Path) -> None:
     table = run_cli("media", "list", "Exam")
     assert table.returncode == 0, table.stderr
     header = table.stdout.splitlines()[0].split()
-    assert header == ["ID", "FILENAME", "TYPE", "MIME", "SIZE", "STATUS", "CREATED"]
+    assert header == ["ID", "NAME", "TYPE", "MIME", "SIZE", "STATUS", "CREATED"]
     assert table.stdout.splitlines()[-1] == "(3 media)"
 
     again = _json(run_cli("import", "Exam", str(exam / "still.png"), "--json"))
