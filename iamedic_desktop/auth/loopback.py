@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -49,7 +50,10 @@ class _Server(HTTPServer):
 
 
 class LoopbackReceiver:
-    """An HTTP server on a free port of 127.0.0.1 that waits for the provider's redirect."""
+    """An HTTP server on a free port of 127.0.0.1 that waits for the provider's redirect.
+
+    Single-threaded: requests are served only inside ``wait``, by the thread that calls it.
+    """
 
     def __init__(self) -> None:
         self._server = _Server(("127.0.0.1", 0), _Handler)
@@ -59,10 +63,15 @@ class LoopbackReceiver:
         """The redirect URI to register with the authorization request."""
         return f"http://127.0.0.1:{self._server.server_address[1]}/"
 
-    def wait(self, timeout: float) -> dict[str, str]:
-        """The query parameters of the redirect; AuthenticationError after ``timeout`` seconds."""
+    def wait(self, timeout: float, cancelled: Callable[[], bool] | None = None) -> dict[str, str]:
+        """The query parameters of the redirect; AuthenticationError after ``timeout`` seconds.
+
+        Blocks the calling thread; ``cancelled`` is polled about once a second.
+        """
         deadline = time.monotonic() + timeout
         while self._server.answer is None:
+            if cancelled is not None and cancelled():
+                raise AuthenticationError("The sign-in was cancelled.")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 minutes = max(1, round(timeout / 60))

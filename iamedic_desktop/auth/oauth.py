@@ -55,8 +55,12 @@ def sign_in(
     open_browser: bool = True,
     on_url: Callable[[str], None] | None = None,
     timeout: float = 300.0,
+    cancelled: Callable[[], bool] | None = None,
 ) -> SignedIn:
-    """Run the whole browser sign-in; ``on_url`` receives the authorization URL first."""
+    """Run the whole browser sign-in; ``on_url`` receives the authorization URL first.
+
+    Blocks until the browser's answer, ``timeout`` or ``cancelled()``: run it off the UI thread.
+    """
     client_id, client_secret = _client(settings)
     provider = discover(settings.oauth_issuer)
     _configure_oauthlib(provider)
@@ -80,7 +84,7 @@ def sign_in(
             on_url(url)
         if open_browser:
             _open_browser(url)
-        answer = receiver.wait(timeout)
+        answer = receiver.wait(timeout, cancelled)
     finally:
         receiver.close()
     code = _code(answer, state)
@@ -91,7 +95,11 @@ def sign_in(
 
 
 def refresh(settings: Settings, refresh_token: str) -> SignedIn:
-    """A fresh, verified identity for a stored refresh token (the refresh_token grant)."""
+    """A fresh, verified identity for a stored refresh token (the refresh_token grant).
+
+    Blocking network calls: off the UI thread. ProviderUnreachableError means "offline, try
+    later"; any other AuthenticationError means the session is over.
+    """
     import httpx
 
     client_id, client_secret = _client(settings)

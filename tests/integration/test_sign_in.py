@@ -199,6 +199,18 @@ def test_no_answer_from_the_browser_ends_the_wait(idp: IdpHandle) -> None:
         sign_in(settings_for(idp), open_browser=False, on_url=lambda _: None, timeout=0.3)
 
 
+def test_a_sign_in_can_be_cancelled_while_it_waits(idp: IdpHandle) -> None:
+    asked = threading.Event()
+    with pytest.raises(AuthenticationError, match="The sign-in was cancelled"):
+        sign_in(
+            settings_for(idp),
+            open_browser=False,
+            on_url=lambda _: asked.set(),
+            timeout=20,
+            cancelled=asked.is_set,
+        )
+
+
 def test_an_unreachable_provider_is_reported_as_such(idp: IdpHandle) -> None:
     with running_idp(EMAIL) as gone:
         settings = settings_for(gone)
