@@ -154,8 +154,9 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
         top = (title, self.search_box, buttons, more, self.table, self._empty)
         self.splitter.addWidget(_stack(top, stretch=self.table))
         self.splitter.addWidget(_stack((self.media_title, self.media_list), self.media_list))
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        # Half each: on a 720 px screen the open study's media need their rows as much.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 1)
         return _stack((self.splitter,), self.splitter, margin=8)
 
     # --- the listing -------------------------------------------------------------------------
