@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     from iamedic_desktop.schemas.actor import Actor
     from iamedic_desktop.services.local_store import LocalStore
 
-TAKE_LATER = "run `iamedic login --take-local-studies` to make them yours"
+
+def _take_later(them: str) -> str:
+    return f"run `iamedic login --take-local-studies` to make {them} yours"
 
 
 def add_parsers(
@@ -106,20 +108,22 @@ def _settle_local_studies(store: LocalStore, actor: Actor, args: argparse.Namesp
     if count == 0:
         return
     studies = f"{count} stud{'y was' if count == 1 else 'ies were'} made in local mode"
+    them = "it" if count == 1 else "them"
+    left = f"left as {'it is' if count == 1 else 'they are'}: {_take_later(them)}"
     if args.take_local_studies or args.leave_local_studies:
         take = bool(args.take_local_studies)
     elif answer is None and sys.stdin.isatty():
-        reply = input(f"{studies} on this workstation: make them yours? [y/N] ")
+        reply = input(f"{studies} on this workstation: make {them} yours? [y/N] ")
         take = reply.strip().lower() in {"y", "yes"}
     else:
         # Not asked (no terminal, or answered before): nothing recorded, nothing moved.
-        print(f"{studies} on this workstation and left as they are: {TAKE_LATER}.")
+        print(f"{studies} on this workstation and {left}.")
         return
     moved = answer_local_studies(store.uow, actor, take=take)
     if take:
         print(f"✅ {moved} stud{'y is' if moved == 1 else 'ies are'} now yours.")
     else:
-        print(f"{studies} on this workstation and left as they are: {TAKE_LATER}.")
+        print(f"{studies} on this workstation and {left}.")
 
 
 def logout_command(args: argparse.Namespace, settings: Settings) -> int:

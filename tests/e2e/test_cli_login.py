@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 import urllib.request
@@ -58,11 +59,17 @@ def cli_env(idp: IdpHandle, keyring_file: Path, tmp_path: Path) -> dict[str, str
     }
 
 
-def login(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
-    """Run ``iamedic login --no-browser``, doing the browser's part with the printed URL."""
+def login(
+    env: dict[str, str], *flags: str, answer: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``iamedic login --no-browser``, doing the browser's part with the printed URL.
+
+    With ``answer``, stdin is a terminal (a pseudo-terminal) on which ``answer`` is typed.
+    """
+    terminal, typing = pty.openpty() if answer is not None else (None, None)
     child = subprocess.Popen(
         [sys.executable, "-m", "iamedic_desktop", "login", "--no-browser", *flags],
-        stdin=subprocess.DEVNULL,
+        stdin=typing if typing is not None else subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -75,11 +82,17 @@ def login(env: dict[str, str], *flags: str) -> subprocess.CompletedProcess[str]:
         assert url.startswith("http://127.0.0.1:"), url
         with urllib.request.urlopen(url, timeout=30) as landing:  # follows to the loopback
             landing.read()
+        if terminal is not None and answer is not None:
+            # Typed ahead: the terminal keeps it until the question reads it.
+            os.write(terminal, answer.encode() + b"\n")
         out, err = child.communicate(timeout=CLI_TIMEOUT_S)
     finally:
         if child.poll() is None:
             child.kill()
             child.communicate()
+        for fd in (terminal, typing):
+            if fd is not None:
+                os.close(fd)
     return subprocess.CompletedProcess(child.args, child.returncode, url + "\n" + out, err)
 
 
@@ -137,12 +150,29 @@ def test_without_a_terminal_or_a_flag_the_local_studies_are_left_and_it_says_how
     assert run_cli("studies", "create", "Made in local mode", env=cli_env).returncode == 0
     done = login(cli_env)
     assert done.returncode == 0, done.stderr
-    assert "1 study was made in local mode" in done.stdout
-    assert "iamedic login --take-local-studies" in done.stdout
+    assert "1 study was made in local mode on this workstation and left as it is" in done.stdout
+    assert "`iamedic login --take-local-studies` to make it yours" in done.stdout
 
     taken = login(cli_env, "--take-local-studies")
     assert taken.returncode == 0, taken.stderr
     assert "1 study is now yours" in taken.stdout
+
+
+def test_at_a_terminal_the_question_is_asked_once(
+    run_cli: CliRunner, cli_env: dict[str, str]
+) -> None:
+    assert run_cli("studies", "create", "Made in local mode", env=cli_env).returncode == 0
+    first = login(cli_env, answer="n")
+    assert first.returncode == 0, first.stderr
+    assert "1 study was made in local mode on this workstation: make it yours? [y/N]" in (
+        first.stdout
+    )
+    assert "left as it is" in first.stdout
+
+    second = login(cli_env, answer="y")
+    assert second.returncode == 0, second.stderr
+    assert "make it yours? [y/N]" not in second.stdout  # answered once, and recorded
+    assert "iamedic login --take-local-studies" in second.stdout
 
 
 def test_a_wrong_provider_answer_leaves_no_session(
