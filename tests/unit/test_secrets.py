@@ -8,11 +8,19 @@ from collections.abc import Iterator
 import keyring
 import pytest
 from keyring.backend import KeyringBackend
-from keyring.errors import NoKeyringError
+from keyring.errors import KeyringLocked, NoKeyringError, PasswordDeleteError
 from sqlalchemy.engine import make_url
 
-from iamedic_desktop.auth.secrets import central_url, redacted
-from iamedic_desktop.core.errors import InvalidInputError
+from iamedic_desktop.auth.secrets import (
+    central_url,
+    forget_central_password,
+    forget_refresh_token,
+    redacted,
+    store_central_password,
+    store_refresh_token,
+    stored_refresh_token,
+)
+from iamedic_desktop.core.errors import InvalidInputError, StorageError
 from iamedic_desktop.core.settings import Settings
 
 SERVICE = "iamedic-central-db"
@@ -34,7 +42,8 @@ class MemoryKeyring(KeyringBackend):
         self.secrets[(service, username)] = password
 
     def delete_password(self, service: str, username: str) -> None:
-        self.secrets.pop((service, username), None)
+        if self.secrets.pop((service, username), None) is None:
+            raise PasswordDeleteError("no such secret")
 
 
 class BrokenKeyring(MemoryKeyring):
@@ -93,3 +102,45 @@ def test_without_a_keyring_the_url_is_used_as_is() -> None:
 def test_no_central_url_is_a_clear_error() -> None:
     with pytest.raises(InvalidInputError, match="IAMEDIC_CENTRAL_URL"):
         central_url(Settings())
+
+
+def test_the_refresh_token_is_kept_per_user_and_forgotten_at_sign_out(
+    memory_keyring: MemoryKeyring, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        store_refresh_token("ada@example.org", "1//refresh-token-ada")
+        store_refresh_token("bob@example.org", "1//refresh-token-bob")
+        assert stored_refresh_token("ada@example.org") == "1//refresh-token-ada"
+        assert forget_refresh_token("ada@example.org") is True
+        assert forget_refresh_token("ada@example.org") is False
+    assert stored_refresh_token("ada@example.org") is None
+    assert stored_refresh_token("bob@example.org") == "1//refresh-token-bob"
+    assert "refresh-token" not in caplog.text
+
+
+def test_the_central_password_is_kept_under_the_url_user_and_forgotten(
+    memory_keyring: MemoryKeyring,
+) -> None:
+    settings = Settings(central_url="postgresql://clinic@db/iamedic")
+    store_central_password(settings, "pw-kept")
+    assert memory_keyring.secrets == {(SERVICE, "clinic"): "pw-kept"}
+    assert make_url(central_url(settings)).password == "pw-kept"
+    assert forget_central_password(settings) is True
+    assert memory_keyring.secrets == {}
+    assert forget_central_password(Settings()) is False  # no central database: nothing to do
+
+
+class RefusingKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise KeyringLocked(f"locked while storing {password}")
+
+
+def test_a_keyring_that_refuses_says_so_without_the_secret() -> None:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(RefusingKeyring())
+    try:
+        with pytest.raises(StorageError, match="No keyring could keep") as refused:
+            store_refresh_token("ada@example.org", "1//never-shown")
+    finally:
+        keyring.set_keyring(previous)
+    assert "never-shown" not in refused.value.message
