@@ -77,12 +77,18 @@ def complete_sign_in(
     with uow_factory() as uow:
         uow.begin_write()
         session = uow.session
+        before = stored.current_session(session)
+        previous = session.get(User, before.user_id) if before is not None else None
+        replaced = previous.email if previous is not None else None
         user = identity.match_user(session, signed_in, central)
         row = stored.record_sign_in(session, user.id, signed_in, now)
         identity.retire_local_clinician(session)
         actor = _actor(user)
         until = stored.valid_until(row, settings.offline_days)
         uow.commit()
+    if replaced is not None and replaced != signed_in.email:
+        # Another person signed in over a session never signed out: theirs ends here.
+        secrets.forget_refresh_token(replaced)
     _keep_refresh_token(signed_in.email, signed_in.refresh_token)
     log.info("✅ Signed in as %s", signed_in.email)
     return SessionState(actor=actor, signed_in=True, online="online", valid_until=until)

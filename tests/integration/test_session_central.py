@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine, delete, select, text, update
 from sqlalchemy.orm import Session
 
+from iamedic_desktop.auth.secrets import OAUTH_KEYRING_SERVICE
 from iamedic_desktop.core.errors import AuthenticationError, PermissionDeniedError
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.models import Base, DoctorProfile, OutboxEntry, Study, User, UserRole
@@ -193,9 +194,11 @@ def test_two_doctors_on_one_workstation_each_see_only_their_own_studies(
         ada.close()
 
     idp.email, idp.name = BOB, "Dr. Bob"
-    bob = _sign_in(settings)
+    bob = _sign_in(settings)  # over Ada's session, never signed out: hers ends
     try:
         assert bob.actor.email == BOB
+        assert file_keyring.get_password(OAUTH_KEYRING_SERVICE, ADA) is None
+        assert file_keyring.get_password(OAUTH_KEYRING_SERVICE, BOB) is not None
         assert list_studies(bob.uow, bob.actor).total == 0
         create_study(bob.uow, bob.actor, "Bob's own")
         assert [s.alias for s in list_studies(bob.uow, bob.actor).items] == ["Bob's own"]
