@@ -2,7 +2,8 @@
 
 Used by the transport bar: on a wide screen its groups of controls share one or two rows, on a
 small one they take more rows instead of widening the window. Its minimum width is that of its
-widest item; its height follows the width (``heightForWidth``).
+widest item; its height follows the width (``heightForWidth``) and becomes the minimum height of
+the widget it lays out.
 """
 
 from __future__ import annotations
@@ -42,7 +43,12 @@ class FlowLayout(QLayout):
 
     def setGeometry(self, rect: QRect) -> None:
         super().setGeometry(rect)
-        self._arrange(rect, move=True)
+        height = self._arrange(rect, move=True)
+        # A splitter or a main window does not ask for a height per width: the widget holding
+        # the flow says what it needs now (its items' texts change, and so do its rows).
+        holder = self.parentWidget()
+        if holder is not None and holder.minimumHeight() != height:
+            holder.setMinimumHeight(height)
 
     def sizeHint(self) -> QSize:
         # One row: as wide as every item side by side.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -162,11 +161,6 @@ class TransportWidget(QWidget):
         for widget in widgets:
             row.addWidget(widget)
         self._flow.addWidget(group)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        super().resizeEvent(event)
-        # The splitter above does not ask for a height per width: the bar says what it needs.
-        self.setMinimumHeight(self._flow.heightForWidth(self.width()))
 
     def _button(self, text: str, tip: str, signal: SignalInstance | None = None) -> QToolButton:
         button = QToolButton(self)

@@ -208,6 +208,11 @@ def test_at_800_by_600_opening_a_video_does_not_grow_the_window(
     assert window.size().toTuple() == SMALL
     _layout(window)
     _assert_buttons_inside(window)
+    # The transport bar wraps onto more rows; the player panel is as tall as they need.
+    panel = window.player_panel
+    for button in panel.findChildren(QAbstractButton):
+        rect = QRect(button.mapTo(panel, button.rect().topLeft()), button.size())
+        assert panel.rect().contains(rect), f"{button.text()!r} is cut in the player panel"
 
     # Made larger again, the docks get their room back rather than staying squeezed.
     window.resize(1500, 780)
