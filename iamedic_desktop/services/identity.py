@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from iamedic_desktop.core.errors import IamedicError
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.models import DoctorProfile, OutboxEntry, Study, User, UserRole
+from iamedic_desktop.models.local import LocalSession
 from iamedic_desktop.services.local_mode import local_user_id
 
 if TYPE_CHECKING:
@@ -37,6 +38,8 @@ _IDENTITY_TABLES = ("users", "user_roles", "doctor_profiles")
 class CentralIdentity:
     """A user as the central database holds them: row, roles and profile (plain values)."""
 
+    id: uuid.UUID
+    email: str
     user: dict[str, object]
     roles: list[dict[str, object]]
     profile: dict[str, object] | None
@@ -83,6 +86,8 @@ def fetch_central_identity(settings: Settings, email: str) -> CentralIdentity | 
                 select(DoctorProfile).where(DoctorProfile.user_id == user.id)
             ).one_or_none()
             return CentralIdentity(
+                id=user.id,
+                email=user.email,
                 user=_values(user, _USER_FIELDS),
                 roles=[_values(r, _ROLE_FIELDS) for r in roles],
                 profile=_values(profile, _PROFILE_FIELDS) if profile is not None else None,
@@ -114,9 +119,8 @@ def match_user(session: Session, signed_in: SignedIn, central: CentralIdentity |
 def apply_central(session: Session, central: CentralIdentity) -> User:
     """Copy the central row, roles and profile of a user into the store (same ids)."""
     before = session.scalar(select(func.max(OutboxEntry.seq))) or 0
-    central_id = central.user["id"]
-    assert isinstance(central_id, uuid.UUID)
-    user = session.scalars(select(User).where(User.email == central.user["email"])).one_or_none()
+    central_id = central.id
+    user = session.scalars(select(User).where(User.email == central.email)).one_or_none()
     if user is not None and user.id != central_id:
         _rekey_user(session, user, central_id)
         user = None
@@ -140,7 +144,7 @@ def apply_central(session: Session, central: CentralIdentity) -> User:
 
 
 def _replace_children(session: Session, central: CentralIdentity) -> None:
-    user_id = central.user["id"]
+    user_id = central.id
     wanted = {r["id"] for r in central.roles}
     for role in session.scalars(select(UserRole).where(UserRole.user_id == user_id)):
         if role.id not in wanted:
@@ -168,9 +172,8 @@ def _replace_children(session: Session, central: CentralIdentity) -> None:
                 setattr(profile, name, value)
 
 
-def _rekey_user(session: Session, user: User, central_id: object) -> None:
+def _rekey_user(session: Session, user: User, central_id: uuid.UUID) -> None:
     # Made here before the central row was seen: the central id wins, and the studies follow it.
-    assert isinstance(central_id, uuid.UUID)
     log.info("🔧 The user %s takes the central database's id", user.email)
     old_id = user.id
     user.email = f"{old_id}@replaced.invalid"
@@ -180,16 +183,20 @@ def _rekey_user(session: Session, user: User, central_id: object) -> None:
     session.flush()
     for study in session.scalars(select(Study).where(Study.doctor_id == old_id)):
         study.doctor_id = central_id
-    from iamedic_desktop.models.local import LocalSession
-
     row = session.get(LocalSession, old_id)
     if row is not None:
         row.user_id = central_id
+    children = [
+        *session.scalars(select(UserRole.id).where(UserRole.user_id == old_id)),
+        *session.scalars(select(DoctorProfile.id).where(DoctorProfile.user_id == old_id)),
+    ]
     session.execute(delete(UserRole).where(UserRole.user_id == old_id))
     session.execute(delete(DoctorProfile).where(DoctorProfile.user_id == old_id))
     session.flush()
     session.delete(user)
     session.flush()
+    # Never pushed (central has this person under its own id): nothing of them is to be synced.
+    session.execute(delete(OutboxEntry).where(OutboxEntry.row_id.in_([old_id, *children])))
 
 
 # --- the local-mode clinician and its studies --------------------------------------------------

@@ -220,6 +220,9 @@ def test_a_user_made_before_the_central_row_was_seen_takes_its_id(
     idp: IdpHandle, file_keyring: FileKeyring, central: Engine
 ) -> None:
     # First sign-in with the central database unreachable: a local user row is made.
+    local = open_local_store(Settings())
+    local_clinician = local.actor.user_id
+    local.close()
     _sign_in(settings_for(idp, central_url=UNREACHABLE_DB)).close()
     doctor = _central_doctor(central, ADA)
     store = _sign_in(settings_for(idp, central_url=engine_url(central)))
@@ -228,6 +231,10 @@ def test_a_user_made_before_the_central_row_was_seen_takes_its_id(
         create_study(store.uow, store.actor, "Under the central id")
         with store.uow() as uow:
             emails = uow.session.scalars(select(User.email).where(User.email == ADA)).all()
+            users_to_push = uow.session.scalars(
+                select(OutboxEntry.row_id).where(OutboxEntry.table_name == "users")
+            ).all()
         assert emails == [ADA]
+        assert set(users_to_push) == {local_clinician}  # the replaced row is never pushed either
     finally:
         store.close()
