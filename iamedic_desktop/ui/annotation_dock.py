@@ -88,7 +88,9 @@ class AnnotationDock(QDockWidget):
         layout.addWidget(self._layers_group(body))
         layout.addWidget(self._view_group(body))
         for group in body.findChildren(QGroupBox):
-            group.layout().setContentsMargins(6, 6, 6, 6)  # narrow enough for an 800 px screen
+            # Tight enough for an 800 px wide screen, and a 720 px high one under a title bar.
+            group.layout().setContentsMargins(6, 4, 6, 4)
+            group.layout().setSpacing(3)
         # Scrolled up and down, so the dock never sets a minimum height on the window; never
         # sideways: the dock is as wide as its controls need, so none is cut under a scroll bar.
         self._scroll = scroll = QScrollArea(self)
@@ -143,7 +145,7 @@ class AnnotationDock(QDockWidget):
         group = QGroupBox("Boxes on this frame", parent)
         c = self.controller
         self.box_list = QListWidget(group)
-        self.box_list.setMinimumHeight(3 * self.box_list.fontMetrics().height() + 8)
+        self.box_list.setMinimumHeight(2 * self.box_list.fontMetrics().height() + 8)
         self.box_list.itemClicked.connect(
             lambda item: self.canvas.select_box(item.data(Qt.ItemDataRole.UserRole))
         )

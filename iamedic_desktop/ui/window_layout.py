@@ -89,6 +89,10 @@ class WindowLayout(QObject):
         frame = QRect(0, 0, size.width(), size.height())
         frame.moveCenter(screen.center())
         self._window.setGeometry(frame)
+        if size != DEFAULT_SIZE:
+            # A small screen: all of it, as the window manager maximises (the size above is
+            # what "restore" gives back).
+            self._window.setWindowState(Qt.WindowState.WindowMaximized)
 
     def shown(self) -> None:
         """The window is on screen: a first start gives the docks their widths."""

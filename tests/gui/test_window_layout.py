@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QAbstractButton, QDockWidget, QScrollArea
 from pytestqt.qtbot import QtBot
@@ -40,6 +40,12 @@ def _ready(qtbot: QtBot, factory: WindowFactory, settings: Settings) -> MainWind
         window.show()
     qtbot.waitExposed(window)
     return window
+
+
+def _sized(window: MainWindow, size: tuple[int, int]) -> None:
+    """The user's own size (a first start on this small screen opens maximised)."""
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.resize(*size)
 
 
 def _docks(window: MainWindow) -> list[QDockWidget]:
@@ -102,7 +108,7 @@ def test_long_texts_are_elided_and_never_widen_the_window_before_and_after_a_res
     settings = get_settings()
     _seed_long_texts(settings)
     first = main_window_factory(settings)
-    first.resize(*RESTORED)
+    _sized(first, RESTORED)
     with qtbot.waitSignal(first.store_ready, timeout=LOAD_TIMEOUT_MS):
         first.show()
     qtbot.waitExposed(first)
@@ -138,7 +144,7 @@ def test_deleting_a_long_study_leaves_the_window_as_it_was(
     settings = get_settings()
     _seed_long_texts(settings)
     window = main_window_factory(settings)
-    window.resize(*SMALL)
+    _sized(window, SMALL)
     with qtbot.waitSignal(window.store_ready, timeout=LOAD_TIMEOUT_MS):
         window.show()
     before = _layout(window)
@@ -175,7 +181,7 @@ def test_view_reset_layout_brings_back_the_default_layout(
 ) -> None:
     settings = get_settings()
     window = main_window_factory(settings)
-    window.resize(*SMALL)
+    _sized(window, SMALL)
     with qtbot.waitSignal(window.store_ready, timeout=LOAD_TIMEOUT_MS):
         window.show()
     qtbot.waitExposed(window)
@@ -198,7 +204,7 @@ def test_at_800_by_600_opening_a_video_does_not_grow_the_window(
     settings = get_settings()
     _path, media = stored_dicom_cine()
     window = main_window_factory(settings)
-    window.resize(*SMALL)
+    _sized(window, SMALL)
     with qtbot.waitSignal(window.store_ready, timeout=LOAD_TIMEOUT_MS):
         window.show()
     qtbot.waitExposed(window)
