@@ -14,6 +14,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Spelled out here so the CLI's help does not import SQLAlchemy; core.migrate checks the value.
+FILE_STORAGE_KINDS = ("directory", "database")
+
 _LABELS = {
     "path": "Store",
     "exists": "Exists",
@@ -25,6 +28,7 @@ _LABELS = {
     "central_tables_present": "Central tables present",
     "url": "Database",
     "is_current": "Up to date",
+    "file_storage": "File storage",
 }
 
 
@@ -53,12 +57,20 @@ def add_parsers(
     central_commands = central.add_subparsers(
         dest="central_command", metavar="COMMAND", required=True
     )
-    central_commands.add_parser(
+    upgrade = central_commands.add_parser(
         "upgrade",
         parents=[common],
         help="install or upgrade the workstation schema (and the central tables on an empty "
         "database)",
-    ).set_defaults(handler=central_upgrade)
+    )
+    upgrade.add_argument(
+        "--file-storage",
+        choices=FILE_STORAGE_KINDS,
+        help="where central files live, chosen once per deployment: directory (the web's "
+        "media folder, IAMEDIC_CENTRAL_MEDIA_DIR) or database; default: directory when "
+        "IAMEDIC_CENTRAL_MEDIA_DIR is set or the web's tables are there, else database",
+    )
+    upgrade.set_defaults(handler=central_upgrade)
     central_commands.add_parser(
         "status", parents=[common], help="revisions of the workstation schema and the web's"
     ).set_defaults(handler=central_status)
@@ -105,7 +117,9 @@ def central_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
     with central_engine(settings) as engine:
         log.info("🔧 Upgrading the central database at %s", redacted(str(settings.central_url)))
-        upgrade_central(engine)
+        # A mounted web media folder says which storage this deployment means.
+        kind = args.file_storage or ("directory" if settings.central_media_dir else None)
+        upgrade_central(engine, file_storage=kind)
         status = read_status(engine)
     log.info("✅ Central database upgraded")
     return _report(args, {"url": redacted(str(settings.central_url)), **as_jsonable(status)})

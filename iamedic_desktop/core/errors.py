@@ -43,3 +43,7 @@ class CentralDatabaseError(IamedicError):
 
 class AuthenticationError(IamedicError):
     """Sign-in failed or is required (refused by the provider, token invalid, session expired)."""
+
+
+class SyncError(IamedicError):
+    """Syncing with the central database cannot go on (settings disagree, a file is damaged)."""

@@ -38,6 +38,8 @@ CENTRAL = "central"
 WORKSTATION_SCHEMA = "workstation"
 WEB_REVISION = "92a0e66dec74"
 WEB_TABLES: frozenset[str] = frozenset(CENTRAL_TABLES)
+# Where central files live, chosen once per deployment (docs/SYNC.md, revision 0003).
+FILE_STORAGE_KINDS = ("directory", "database")
 # Revision files are named ``<rev>_<slug>.py`` with a four-digit, linear ``rev``.
 _REVISION_FILE = re.compile(r"^(\d{4})_\w+\.py$")
 
@@ -60,6 +62,7 @@ class CentralStatus:
     web_revision: str | None
     central_tables_present: bool
     is_current: bool
+    file_storage: str | None = None
 
 
 def migrations_dir() -> Path:
@@ -162,6 +165,7 @@ def central_status(engine: Engine) -> CentralStatus:
         current = _read_version(conn, WORKSTATION_SCHEMA)
         web_revision = _read_version(conn, "public")
         present = _present_web_tables(conn)
+        storage = read_file_storage(conn)
     complete = present == WEB_TABLES
     return CentralStatus(
         workstation_current=current,
@@ -169,11 +173,23 @@ def central_status(engine: Engine) -> CentralStatus:
         web_revision=web_revision,
         central_tables_present=complete,
         is_current=current == head and web_revision == WEB_REVISION and complete,
+        file_storage=storage,
     )
 
 
-def upgrade_central(engine: Engine) -> None:
-    """Create or upgrade the ``workstation`` schema; on an empty database, the web tables too."""
+def upgrade_central(engine: Engine, *, file_storage: str | None = None) -> None:
+    """Create or upgrade the ``workstation`` schema; on an empty database, the web tables too.
+
+    ``file_storage`` (``directory`` or ``database``) is recorded on the first upgrade that
+    installs the deployment table; left out, it is ``database`` on an empty database (no web
+    runs there) and ``directory`` where the web's tables were already there (the web's cleanup
+    needs the files in its media folder). A recorded choice is never changed: asking for the
+    other kind is refused before anything is touched.
+    """
+    if file_storage is not None and file_storage not in FILE_STORAGE_KINDS:
+        raise CentralDatabaseError(
+            f"Unknown file storage {file_storage!r}: choose {' or '.join(FILE_STORAGE_KINDS)}."
+        )
     known = revisions(CENTRAL)
     where = _central_where(engine)
     with _central_connection(engine) as conn:
@@ -181,10 +197,14 @@ def upgrade_central(engine: Engine) -> None:
         has_web_version = _has_table(conn, "public", "alembic_version")
         web_revision = _read_version(conn, "public")
         present = _present_web_tables(conn)
+        recorded = read_file_storage(conn)
     empty = not present and not has_web_version and current is None
     if not empty and (web_revision != WEB_REVISION or present != WEB_TABLES):
         raise CentralDatabaseError(_incompatible(where, web_revision, has_web_version, present))
+    _refuse_other_storage(where, recorded, file_storage)
     if current == known[-1]:
+        if recorded is None and file_storage is not None:  # set up by the Alembic command line
+            _record_file_storage(engine, where, file_storage, file_storage)
         log.info("✅ Central database at %s is at workstation revision %s", where, current)
         return
     if current is not None and current not in known:
@@ -200,7 +220,46 @@ def upgrade_central(engine: Engine) -> None:
             f"The central database at {where} could not be upgraded: {reason}"
         ),
     )
+    # A database the web did not make first has no web to feed: its files go in the database.
+    first_time = current is None and not present
+    _record_file_storage(engine, where, file_storage, "database" if first_time else "directory")
     log.info("✅ Central database at %s is at workstation revision %s", where, known[-1])
+
+
+def read_file_storage(conn: Connection) -> str | None:
+    """The deployment's file storage kind; None before revision 0003 or before it is recorded."""
+    if not _has_table(conn, WORKSTATION_SCHEMA, "deployment"):
+        return None
+    row = conn.execute(text("SELECT file_storage FROM workstation.deployment"))
+    return row.scalar_one_or_none()
+
+
+def _refuse_other_storage(where: str, recorded: str | None, requested: str | None) -> None:
+    if recorded is not None and requested is not None and requested != recorded:
+        raise CentralDatabaseError(
+            f"The central database at {where} stores its files in the {recorded} kind of "
+            f"storage, chosen when it was set up; it cannot be changed to {requested}. "
+            "Nothing was changed."
+        )
+
+
+def _record_file_storage(engine: Engine, where: str, requested: str | None, default: str) -> None:
+    """Record the kind unless one is recorded already (by an earlier or a concurrent upgrade)."""
+    kind = requested or default
+    with _central_connection(engine) as conn, conn.begin():
+        if not _has_table(conn, WORKSTATION_SCHEMA, "deployment"):
+            return
+        inserted = conn.execute(
+            text(
+                "INSERT INTO workstation.deployment (file_storage) VALUES (:k) "
+                "ON CONFLICT DO NOTHING"
+            ),
+            {"k": kind},
+        ).rowcount
+        recorded = read_file_storage(conn)
+    _refuse_other_storage(where, recorded, requested)
+    if inserted:
+        log.info("🔧 Central files of %s are stored in the %s kind of storage", where, kind)
 
 
 def _incompatible(where: str, web: str | None, has_version: bool, present: frozenset[str]) -> str:

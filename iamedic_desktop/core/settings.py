@@ -60,6 +60,11 @@ class Settings(BaseSettings):
         default="iamedic-central-db",
         description="Keyring service under which the central database password is stored.",
     )
+    central_media_dir: Path | None = Field(
+        default=None,
+        description="Where the web's media folder is mounted on this workstation, for a "
+        "deployment whose central files are stored in that folder.",
+    )
     log_level: str = "INFO"
     log_max_bytes: int = Field(default=5 * 1024 * 1024, ge=64 * 1024)
     log_backups: int = Field(default=5, ge=1, le=50)

@@ -82,6 +82,19 @@ def _snapshot(engine: Engine, *schemas: str) -> dict[str, Any]:
     return snapshot
 
 
+FEED_TRIGGER = "workstation_change_feed"
+
+
+def _without_feed_triggers(snapshot: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot as if revision 0003's triggers (allowed on the web's tables) were not there."""
+    triggers = [t for t in snapshot["triggers"] if t[2] != FEED_TRIGGER]
+    return {**snapshot, "triggers": triggers}
+
+
+def _feed_triggers(snapshot: dict[str, Any]) -> list[str]:
+    return sorted(t[1] for t in snapshot["triggers"] if t[0] == "public" and t[2] == FEED_TRIGGER)
+
+
 def _schemas(engine: Engine) -> set[str]:
     with engine.connect() as conn:
         return set(conn.execute(text("SELECT nspname FROM pg_namespace")).scalars())
@@ -174,7 +187,9 @@ def test_existing_web_database_is_left_untouched(engine: Engine) -> None:
 
     upgrade_central(engine)
 
-    assert _snapshot(engine, "public") == public
+    after = _snapshot(engine, "public")
+    assert _without_feed_triggers(after) == public
+    assert _feed_triggers(after) == sorted(Base.metadata.tables)
     assert "workstation" in _schemas(engine)
     status = central_status(engine)
     assert (status.workstation_current, status.web_revision) == (HEAD, WEB_REVISION)
@@ -229,9 +244,26 @@ def test_web_revision_moved_on_after_setup_is_refused(engine: Engine) -> None:
         upgrade_central(engine)
 
 
-def test_downgrade_drops_only_the_workstation_schema(engine: Engine) -> None:
+def test_downgrade_of_0003_removes_all_it_added(engine: Engine) -> None:
+    with engine.connect() as conn:
+        command.upgrade(alembic_config(CENTRAL, conn), "0002")
+    before = _snapshot(engine)
     upgrade_central(engine)
+    assert _snapshot(engine) != before
+
+    with engine.connect() as conn:
+        command.downgrade(alembic_config(CENTRAL, conn), "0002")
+
+    after = _snapshot(engine)
+    assert after["triggers"] == []
+    assert after == before
+
+
+def test_downgrade_drops_only_the_workstation_schema(engine: Engine) -> None:
+    with engine.connect() as conn:
+        command.upgrade(alembic_config(CENTRAL, conn), "0002")
     public = _snapshot(engine, "public")
+    upgrade_central(engine)
 
     with engine.connect() as conn:
         command.downgrade(alembic_config(CENTRAL, conn), "base")
@@ -240,6 +272,33 @@ def test_downgrade_drops_only_the_workstation_schema(engine: Engine) -> None:
     assert _snapshot(engine, "public") == public
     upgrade_central(engine)
     assert central_status(engine).is_current is True
+
+
+def test_file_storage_defaults_to_the_database_on_an_empty_database(engine: Engine) -> None:
+    upgrade_central(engine)
+
+    assert central_status(engine).file_storage == "database"
+
+
+def test_file_storage_defaults_to_the_web_folder_where_the_web_was_first(engine: Engine) -> None:
+    _web_database(engine, stamp=WEB_REVISION)
+
+    upgrade_central(engine)
+
+    assert central_status(engine).file_storage == "directory"
+
+
+def test_file_storage_once_chosen_is_never_changed(engine: Engine) -> None:
+    upgrade_central(engine, file_storage="directory")
+    before = _snapshot(engine)
+
+    upgrade_central(engine, file_storage="directory")
+    upgrade_central(engine)
+    with pytest.raises(CentralDatabaseError, match="cannot be changed to database"):
+        upgrade_central(engine, file_storage="database")
+
+    assert _snapshot(engine) == before
+    assert central_status(engine).file_storage == "directory"
 
 
 def test_unreachable_server_is_reported_without_the_password() -> None:
@@ -290,6 +349,7 @@ def test_upgrade_adds_the_web_indexes_a_0001_database_lacks(engine: Engine) -> N
     after = _snapshot(engine, "public")
     added = [r for r in after["indexes"] if r[2] in _LATE_INDEXES]
     assert sorted(after["indexes"]) == sorted([*before["indexes"], *added])
+    after = _without_feed_triggers(after)
     for key in ("columns", "constraints", "enums", "triggers", "rows", "web_version"):
         assert after[key] == before[key], key
     assert central_status(engine).workstation_current == HEAD
@@ -310,4 +370,4 @@ def test_a_web_database_with_the_indexes_keeps_them_as_they_are(engine: Engine) 
 
     upgrade_central(engine)
 
-    assert _snapshot(engine, "public") == public
+    assert _without_feed_triggers(_snapshot(engine, "public")) == public
