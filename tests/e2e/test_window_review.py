@@ -35,6 +35,7 @@ from tests.e2e.window_session import (
     press,
     show_frame,
     shown_box,
+    size_for_review,
     stored_boxes,
     viewport_point,
 )
@@ -147,6 +148,7 @@ def test_a_box_drawn_with_the_mouse_is_stored_moved_resized_undone_and_redone(
 ) -> None:
     settings, data = seeded
     window = _window(qtbot, main_window_factory, settings)
+    size_for_review(window)
     wait = qtbot.waitUntil
     open_study(window, data.study_id, wait)
     activate_media(window, data.cine.id, wait)

@@ -35,6 +35,7 @@ from tests.e2e.window_session import (
     press,
     show_frame,
     shown_box,
+    size_for_review,
     viewport_point,
 )
 
@@ -119,6 +120,7 @@ def main(argv: list[str]) -> int:
     app = QApplication(sys.argv[:1])
     apply_theme(app)
     window = MainWindow(get_settings())
+    size_for_review(window)
     window.show()
     wait(lambda: window.store is not None)
     if mode == "edit":

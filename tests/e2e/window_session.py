@@ -92,6 +92,15 @@ def copy_data(seed_dir: Path, data_dir: Path, seeded: Seeded) -> Seeded:
 
 # --- the window ----------------------------------------------------------------------------------
 
+# Large enough for the cine at 1:1 or more, so boxes drawn with the mouse land on exact pixels.
+REVIEW_SIZE = (1500, 900)
+
+
+def size_for_review(window: MainWindow) -> None:
+    """Give the window ``REVIEW_SIZE``: a first start fits the 800 x 800 offscreen screen."""
+    window.setWindowState(Qt.WindowState.WindowNoState)
+    window.resize(*REVIEW_SIZE)
+
 
 def open_study(window: MainWindow, study_id: uuid.UUID, wait: Wait) -> None:
     """Select the study in the browser and wait for its media list."""
