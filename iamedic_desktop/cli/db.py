@@ -88,7 +88,7 @@ def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     """Open the store, which runs its migrations, and report where it stands."""
     from iamedic_desktop.core.migrate import local_status
 
-    with local_store(settings) as store:
+    with local_store(settings, check_sign_in=False) as store:
         status = local_status(store.engine)
     return _report(args, {"path": str(settings.local_db_path), **as_jsonable(status)})
 

@@ -14,11 +14,14 @@ if TYPE_CHECKING:
 
 
 @contextmanager
-def local_store(settings: Settings) -> Iterator[LocalStore]:
-    """The embedded store, created or upgraded, with its local user as the actor."""
+def local_store(settings: Settings, *, check_sign_in: bool = True) -> Iterator[LocalStore]:
+    """The embedded store, created or upgraded, with the signed-in (or local) user as actor.
+
+    ``check_sign_in=False`` is for the store's own maintenance, which acts for nobody.
+    """
     from iamedic_desktop.services.local_store import open_local_store
 
-    store = open_local_store(settings)
+    store = open_local_store(settings, check_sign_in=check_sign_in)
     try:
         yield store
     finally:

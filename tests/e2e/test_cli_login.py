@@ -140,6 +140,9 @@ def test_login_takes_the_local_studies_and_logout_leaves_no_secret(
     assert again.returncode == 1
     assert "Sign-in required: run iamedic login" in again.stderr
     assert "Traceback" not in again.stderr
+    # Maintenance of the store itself needs nobody signed in.
+    upgraded = run_cli("db", "upgrade", env=cli_env)
+    assert upgraded.returncode == 0, upgraded.stderr
     for token in idp.refresh_tokens:
         assert _files_holding(tmp_path, token) == []  # the data folder, logs, settings, all
 
