@@ -246,7 +246,7 @@ class AnnotationDock(QDockWidget):
             f"{p.model_version}: useful {p.prediction:.2f}"
             for p in sorted(c.classifications(), key=lambda p: p.model_version)
         ]
-        self.model_label.set_full_text("\n".join(models))
+        self.model_label.setText("\n".join(models))
         self.model_label.setVisible(bool(models))
         boxes = c.boxes()
         self.picker.set_present({cls: box.hidden for cls, box in boxes.items()})

@@ -23,7 +23,10 @@ def elide(text: str, label: QLabel, width: int) -> str:
 
 
 class ElidedLabel(QLabel):
-    """Shows as much of its text as fits; the whole text is the tooltip when it does not fit."""
+    """Shows as much of its text as fits; the whole text is the tooltip when it does not fit.
+
+    A drop-in QLabel for Python callers: ``setText`` and ``text`` take and give the whole text.
+    """
 
     def __init__(
         self, text: str = "", parent: QWidget | None = None, *, object_name: str = ""
@@ -34,13 +37,13 @@ class ElidedLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self._full = ""
-        self.set_full_text(text)
+        self.setText(text)
 
-    def full_text(self) -> str:
-        """The text as given, before eliding."""
+    def text(self) -> str:
+        """The text as given, before eliding (what is shown may end in "…")."""
         return self._full
 
-    def set_full_text(self, text: str) -> None:
+    def setText(self, text: str) -> None:
         """Show ``text``, elided to the label's width."""
         self._full = text
         self.updateGeometry()

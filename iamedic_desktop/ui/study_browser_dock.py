@@ -298,14 +298,14 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
 
     def _open(self, study: StudyDTO) -> None:
         self._current = study
-        self.media_title.set_full_text(f"Media of '{study.alias}'")
+        self.media_title.setText(f"Media of '{study.alias}'")
         self.media_list.show_study(study.id)
         self._update_actions()
         self.study_opened.emit(study)
 
     def _close(self) -> None:
         self._current = None
-        self.media_title.set_full_text("Media")
+        self.media_title.setText("Media")
         self.media_list.show_study(None)
         self.table.clearSelection()
         self._update_actions()
