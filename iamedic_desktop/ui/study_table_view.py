@@ -4,13 +4,20 @@ header menu (right click) to show or hide columns."""
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QMenu, QTableView, QWidget
 
 from iamedic_desktop.ui.study_table_model import COLUMNS, StudyTableModel
 
+CREATED_COLUMN = 1
+
 
 class StudyTableView(QTableView):
-    """Shows a ``StudyTableModel``; header clicks ask the model (hence the query) to sort."""
+    """Shows a ``StudyTableModel``; header clicks ask the model (hence the query) to sort.
+
+    The alias is what a clinician looks for: in a narrow dock "Created" gives way to it (until
+    the user shows or hides that column from the header menu), and comes back when there is room.
+    """
 
     def __init__(self, model: StudyTableModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +52,21 @@ class StudyTableView(QTableView):
         header.setSectionHidden(2, True)
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._column_menu)
+        self._min_alias = metrics.horizontalAdvance("M" * 14)
+        self._created_by_user = False
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self._created_by_user:
+            return
+        header = self.horizontalHeader()
+        others = sum(
+            header.sectionSize(c)
+            for c in range(1, header.count())
+            if c != CREATED_COLUMN and not header.isSectionHidden(c)
+        )
+        room = self.viewport().width() - others - header.sectionSize(CREATED_COLUMN)
+        header.setSectionHidden(CREATED_COLUMN, room < self._min_alias)
 
     def _column_menu(self, at: QPoint) -> None:
         header = self.horizontalHeader()
@@ -53,5 +75,10 @@ class StudyTableView(QTableView):
             action = menu.addAction(COLUMNS[column][0])
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(column))
-            action.toggled.connect(lambda shown, c=column: header.setSectionHidden(c, not shown))
+            action.toggled.connect(lambda shown, c=column: self._choose(c, shown))
         menu.exec(header.mapToGlobal(at))
+
+    def _choose(self, column: int, shown: bool) -> None:
+        if column == CREATED_COLUMN:
+            self._created_by_user = True
+        self.horizontalHeader().setSectionHidden(column, not shown)

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 DEFAULT_SIZE = QSize(1500, 900)
 FRAME_ALLOWANCE = QSize(8, 40)  # a window manager's borders and title bar, before they are known
 # Each dock: where it belongs, its useful width, and its share of a window narrower than that.
-DOCK_WIDTH = 330, 300  # study browser, annotation
+DOCK_WIDTH = 420, 300  # study browser (alias and media names), annotation
 DOCK_SHARE = 0.26, 0.24
 
 

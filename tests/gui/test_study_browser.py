@@ -336,3 +336,21 @@ def test_media_of_the_selected_study_are_listed(qtbot: QtBot, env: BrowserEnv) -
         qtbot.keyClick(dock.table, Qt.Key.Key_Down)
     assert loaded.args == [1]
     assert dock.current_study is not None and dock.current_study.alias == "First"
+
+
+@pytest.mark.parametrize("width", [330, 440])
+def test_an_alias_reads_whole_at_the_docks_default_widths(
+    qtbot: QtBot, env: BrowserEnv, width: int
+) -> None:
+    """The alias is what a clinician looks for: at the dock's default widths a usual alias is
+    not cut, and the column that gave way comes back in a wider dock."""
+    store = env.store
+    studies.create_study(store.uow, store.actor, "Anomaly scan 20w+3")
+    dock = _open(qtbot, env)
+    dock.resize(width, 800)
+    _wait_rows(qtbot, dock)
+    table = dock.table
+    needed = table.fontMetrics().horizontalAdvance("Anomaly scan 20w+3") + 12
+    qtbot.waitUntil(lambda: table.columnWidth(0) >= needed, timeout=WAIT_MS)
+    dock.resize(900, 800)
+    qtbot.waitUntil(lambda: not table.isColumnHidden(1), timeout=WAIT_MS)

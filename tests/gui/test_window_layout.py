@@ -19,6 +19,7 @@ from iamedic_desktop.core.settings import Settings, get_settings
 from iamedic_desktop.services.local_store import open_local_store
 from iamedic_desktop.services.media_records import rename_media
 from iamedic_desktop.ui.main_window import MainWindow
+from iamedic_desktop.ui.window_layout import DOCK_WIDTH
 from iamedic_desktop.ui.window_state import window_settings
 from tests.gui.player_media import stored_dicom_cine
 
@@ -173,7 +174,7 @@ def test_a_saved_layout_larger_than_the_screen_is_not_restored(
     assert second.frameGeometry().width() <= screen.width()
     assert second.frameGeometry().height() <= screen.height()
     assert second.browser.isVisible() and second.annotation_dock.isVisible()
-    assert second.browser.width() <= 330  # the defaults, not the saved 2,570 px
+    assert second.browser.width() <= DOCK_WIDTH[0]  # the defaults, not the saved 2,570 px
 
 
 def test_view_reset_layout_brings_back_the_default_layout(
