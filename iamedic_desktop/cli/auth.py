@@ -103,11 +103,12 @@ def login_command(args: argparse.Namespace, settings: Settings) -> int:
 
 def _settle_local_studies(store: LocalStore, actor: Actor, args: argparse.Namespace) -> None:
     from iamedic_desktop.services.sessions import answer_local_studies, pending_local_studies
+    from iamedic_desktop.services.sign_in import local_studies_phrase
 
     count, answer = pending_local_studies(store.uow)
     if count == 0:
         return
-    studies = f"{count} stud{'y was' if count == 1 else 'ies were'} made in local mode"
+    studies = local_studies_phrase(count)
     them = "it" if count == 1 else "them"
     left = f"left as {'it is' if count == 1 else 'they are'}: {_take_later(them)}"
     if args.take_local_studies or args.leave_local_studies:

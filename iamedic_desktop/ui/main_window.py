@@ -5,7 +5,8 @@ executor; the workers runner: two threads for decoding and thumbnails), opens th
 the UI thread, and connects the parts: a study opened in the browser titles the window, a
 media activated there opens in the player and becomes the annotation target, each frame the
 player delivers is painted on the canvas, and every failure takes one path to the status bar
-and the log. The parts themselves live in their own modules.
+and the log. Sign-in and the account pages (``sign_in_controller.py``) and the menu bar
+(``menu_bar.py``) are wired here too. The parts themselves live in their own modules.
 """
 
 from __future__ import annotations
@@ -19,19 +20,20 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import QMainWindow, QWidget
 
-from iamedic_desktop.core.settings_file import save_keymap
 from iamedic_desktop.models.central import MediaType
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
 from iamedic_desktop.ui.annotation_canvas import AnnotationCanvasView
 from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.annotation_dock import AnnotationDock
 from iamedic_desktop.ui.keymap import Keymap
+from iamedic_desktop.ui.menu_bar import WindowMenus
 from iamedic_desktop.ui.player_controller import PlayerController
 from iamedic_desktop.ui.player_panel import PlayerPanel
 from iamedic_desktop.ui.review_area_widget import ReviewAreaWidget
 from iamedic_desktop.ui.shortcut_sheet_dialog import ShortcutSheetDialog
+from iamedic_desktop.ui.sign_in_controller import SignInController
 from iamedic_desktop.ui.status_bar_widget import ActivityRunner, StatusBarWidget
 from iamedic_desktop.ui.store_follower import StoreFollower
 from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
@@ -79,7 +81,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         sys.setswitchinterval(UI_SWITCH_INTERVAL_S)
-        self._settings = settings
         self._store: LocalStore | None = None
         # Filled and emptied on the database thread only: a store opened while the window
         # closes is still closed.
@@ -108,6 +109,7 @@ class MainWindow(QMainWindow):
         self.player_panel = PlayerPanel(self.player, self)
         self.review = ReviewAreaWidget(self.canvas, self.player_panel, self)
         self.setCentralWidget(self.review)
+        self.account = SignInController(self, self.review, self.database, self.status, settings)
         docks = [
             (self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             (self.annotation_dock, Qt.DockWidgetArea.RightDockWidgetArea),
@@ -117,13 +119,17 @@ class MainWindow(QMainWindow):
         keymap, self.keymap_problems = Keymap.load(settings.keymap)
         self.window_actions = WindowActions(self, keymap)
         self._bind_actions()
-        self.view_menu = self.layout_keeper.view_menu(self.window_actions.actions["reset_layout"])
+        self.menus = WindowMenus(self, self.window_actions, self.layout_keeper, self.account)
+        self.menus.settings_saved.connect(self.account.set_settings)
+        self.view_menu = self.menus.view_menu
         self._wire()
         self.layout_keeper.restore()
         for problem in self.keymap_problems:
             self.notify(problem)
         self.status.show_notice("Opening the local store…", 0)
-        self.database.run(self._open_store, on_success=self._store_opened)
+        self.database.run(
+            self._open_store, on_success=self._store_opened, on_failure=self.account.store_refused
+        )
 
     # --- store --------------------------------------------------------------------------------
 
@@ -148,8 +154,9 @@ class MainWindow(QMainWindow):
         return self._media
 
     def _open_store(self) -> LocalStore:
-        # Database thread: creates or upgrades the store (migrations) and the local user.
-        store = open_local_store(self._settings)
+        # Database thread: creates or upgrades the store (migrations) and the local user; the
+        # settings are the account's (as last saved in the settings dialog).
+        store = open_local_store(self.account.settings)
         self._opened_stores.append(store)
         return store
 
@@ -159,9 +166,28 @@ class MainWindow(QMainWindow):
         while self._opened_stores:
             self._opened_stores.pop().close()
 
+    def reopen_store(self) -> None:
+        """Open the store again as whoever acts now (after a sign-in or a sign-out)."""
+        self.follower.stop()
+        self.browser.set_store(None)
+        self._study_closed()
+        self._store = None
+        self.annotation.set_store(None)
+        self.account.store_closed()
+
+        def reopen() -> LocalStore:  # database thread
+            self._close_stores()
+            return self._open_store()
+
+        self.database.run(
+            reopen, on_success=self._store_opened, on_failure=self.account.store_refused
+        )
+
     def _store_opened(self, store: LocalStore) -> None:
         self._store = store
-        self.status.set_connection_state("local", store.actor.name)
+        signed_in = store.session is not None and store.session.signed_in
+        self.status.set_connection_state("signed_in" if signed_in else "local", store.actor.name)
+        self.account.store_opened(store)
         self.browser.set_store(store)
         self.annotation.set_store(store)
         last = self._state.last_study_id()
@@ -180,6 +206,9 @@ class MainWindow(QMainWindow):
         self.browser.media_list.media_loaded.connect(lambda _n: self._check_open_media())
         self.follower.changed.connect(lambda _version: self.refresh_markers())
         self.follower.notice.connect(self.notify)
+        self.account.reopen_requested.connect(self.reopen_store)
+        self.account.message.connect(self.notify)
+        self.account.failed.connect(self.notify_error)
         self.player.frame_ready.connect(self._frame_ready)
         # The timeline is set up for a media when it has opened; its markers come after.
         self.player.media_opened.connect(lambda _info: self.refresh_markers())
@@ -321,35 +350,12 @@ class MainWindow(QMainWindow):
         bind_study_actions(self.window_actions, self.browser)
         bind = self.window_actions.bind
         bind("extract_frame", self.extract_frame)
-        bind("import_files", self.choose_files_to_import)
-        bind("shortcut_sheet", self.show_shortcut_sheet)
         bind("quit", self.close)
         bind("reset_layout", self.layout_keeper.reset)
 
-    def choose_files_to_import(self) -> None:
-        """Pick files to import into the open study (a file dialog)."""
-        if self._study is None:  # refuse before the user picks files for nothing
-            self.notify("Select or create a study first, then import into it.")
-            return
-        names, _ = QFileDialog.getOpenFileNames(self, "Import scans into the open study")
-        if names:
-            self.browser.import_files([Path(n) for n in names])
-
     def show_shortcut_sheet(self) -> ShortcutSheetDialog:
         """The shortcut sheet (F1); a saved keymap applies at once and goes to the settings."""
-        dialog = ShortcutSheetDialog(self.window_actions.keymap, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.keymap_saved.connect(self.apply_keymap)
-        dialog.open()
-        return dialog
-
-    def apply_keymap(self, keymap: Keymap) -> None:
-        """Use ``keymap`` now and save its changes in the settings file (off the UI thread)."""
-        self.window_actions.set_keymap(keymap)
-        self.database.run(
-            functools.partial(save_keymap, keymap.overrides()),
-            on_success=lambda path: self.notify(f"Shortcuts saved in {path}"),
-        )
+        return self.menus.show_shortcut_sheet()
 
     # --- drops --------------------------------------------------------------------------------
 
@@ -383,6 +389,7 @@ class MainWindow(QMainWindow):
         self._state.save(self, self.review.splitter)
         self.follower.stop()
         self.player.close_media()
+        self.account.shutdown()  # a sign-in waiting for the browser stops
         self.workers.shutdown()
         # Every edit the user saw applied is written before the store closes.
         if not self.database.drain(DRAIN_TIMEOUT_S):

@@ -161,8 +161,8 @@ class MediaListWidget(QWidget):
         """The study whose media are listed."""
         return self._study_id
 
-    def set_store(self, store: LocalStore) -> None:
-        """The open store (set once it is ready)."""
+    def set_store(self, store: LocalStore | None) -> None:
+        """The open store (set once it is ready; None: signed out)."""
         self._store = store
 
     def show_study(self, study_id: uuid.UUID | None) -> None:

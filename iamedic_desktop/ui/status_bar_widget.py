@@ -2,8 +2,9 @@
 
 Background work reaches it two ways: an ``ActivityRunner`` (an OperationRunner that counts
 what it has in flight) reports when it starts and ends work, and long jobs with progress
-(an import) call ``set_progress``. The connection indicator says "Local mode" until the sync
-issue calls ``set_connection_state`` with "connected", "offline", "syncing" or "error".
+(an import) call ``set_progress``. The connection indicator says who acts ("Local mode", or
+"Signed in" with the user's name and, offline, until when the session holds; "Signed out")
+until sync sets "connected", "offline", "syncing" or "error" through ``set_connection_state``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from iamedic_desktop.ui.operations import FailureCallback, OperationRunner, Succ
 NOTICE_MS = 8000
 CONNECTION_TEXT = {
     "local": "Local mode",
+    "signed_in": "Signed in",
+    "signed_out": "Signed out",
     "connected": "Central database",
     "offline": "Central unreachable",
     "syncing": "Syncing",
@@ -179,7 +182,7 @@ class StatusBarWidget(QStatusBar):
     # --- connection ---------------------------------------------------------------------------
 
     def set_connection_state(self, state: str, detail: str) -> None:
-        """The connection indicator: "local", "connected", "offline", "syncing" or "error"."""
+        """The connection indicator: one of ``CONNECTION_TEXT``'s states, with a detail."""
         if state not in CONNECTION_TEXT:
             raise ValueError(f"unknown connection state {state!r}")
         self._connection = (state, detail)

@@ -171,10 +171,15 @@ class StudyBrowserDock(QDockWidget, StudyBrowserFollowing):
         """The listing's order: key and descending."""
         return self._sort
 
-    def set_store(self, store: LocalStore) -> None:
-        """The open store: list its studies."""
+    def set_store(self, store: LocalStore | None) -> None:
+        """The open store: list its studies (None: signed out, nothing listed)."""
         self._store = store
         self.media_list.set_store(store)
+        if store is None:
+            self._ticket += 1  # a listing still on its way is of the last user
+            self.model.set_keys([])
+            if self._current is not None:
+                self._close()
         self._update_actions()
         self.reload()
 
