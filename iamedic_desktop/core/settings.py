@@ -9,11 +9,11 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from platformdirs import user_cache_dir, user_config_dir, user_data_dir
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,6 +24,10 @@ from pydantic_settings import (
 from iamedic_desktop.core.errors import InvalidInputError, StorageError
 
 APP_NAME = "iamedic"
+# libpq's TLS modes; "allow" is left out on purpose: it never asks for encryption.
+SSL_MODES = ("disable", "prefer", "require", "verify-ca", "verify-full")
+CLASSIFIER_MODEL_NAME = "frame_classifier_224x224"
+BOX_MODEL_NAME = "fetal_structures_bb_regressor_224x224"
 
 
 def default_settings_file() -> Path:
@@ -111,6 +115,34 @@ class Settings(BaseSettings):
         ge=0,
         description="Days a user signed in online may keep working offline.",
     )
+    language: Literal["en"] = Field(default="en", description="Language of the window.")
+    theme: Literal["dark"] = Field(default="dark", description="Colours of the window.")
+    mlflow_tracking_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking server whose registry names the models in use.",
+    )
+    classifier_model_name: str = Field(
+        default=CLASSIFIER_MODEL_NAME, min_length=1, description="Registered classifier model."
+    )
+    box_model_name: str = Field(
+        default=BOX_MODEL_NAME, min_length=1, description="Registered box model."
+    )
+    model_alias: str = Field(
+        default="champion",
+        min_length=1,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The registry alias naming the model version in use.",
+    )
+    inference: Literal["local", "http"] = Field(
+        default="local",
+        description="Run the models on this workstation or ask the web's inference services.",
+    )
+    classifier_service_url: str | None = Field(
+        default=None, description="The web's classifier inference service (HTTP inference)."
+    )
+    box_service_url: str | None = Field(
+        default=None, description="The web's box inference service (HTTP inference)."
+    )
     keymap: dict[str, str] = Field(
         default_factory=dict,
         description="Keyboard shortcuts changed by the user: action name -> key sequence(s).",
@@ -135,10 +167,32 @@ class Settings(BaseSettings):
         from iamedic_desktop.core.database import central_engine_url
 
         try:
-            central_engine_url(value)
+            url = central_engine_url(value)
         except InvalidInputError as exc:
             raise ValueError(exc.message) from None
+        _check_tls(url.query)
         return value
+
+    @field_validator("mlflow_tracking_uri", mode="after")
+    @classmethod
+    def _tracking(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return _web_address(value, "the MLflow tracking server")
+
+    @field_validator("classifier_service_url", "box_service_url", mode="after")
+    @classmethod
+    def _service(cls, value: str | None, info: ValidationInfo) -> str | None:
+        what = (
+            "the classifier service"
+            if info.field_name == "classifier_service_url"
+            else ("the box service")
+        )
+        if value is None or not value.strip():
+            if info.data.get("inference") == "http":
+                raise ValueError(f"HTTP inference needs the address of {what}")
+            return None
+        return _web_address(value, what)
 
     @field_validator("oauth_client_id", "oauth_client_secret", mode="after")
     @classmethod
@@ -210,6 +264,24 @@ class Settings(BaseSettings):
         """Create the data, media, log and cache directories."""
         for path in (self.data_dir, self.media_dir, self.log_dir, self.cache_dir):
             make_folder(path)
+
+
+def _web_address(value: str, what: str) -> str:
+    address = value.strip()
+    parts = urlsplit(address)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{what} must be an http:// or https:// address with a host")
+    return address
+
+
+def _check_tls(query: Any) -> None:
+    """The central URL's sslmode is one libpq knows; its sslrootcert is a readable file."""
+    mode = query.get("sslmode")
+    if mode is not None and mode not in SSL_MODES:
+        raise ValueError(f"the TLS mode (sslmode) must be one of {', '.join(SSL_MODES)}")
+    root = query.get("sslrootcert")
+    if root is not None and not Path(str(root)).expanduser().is_file():
+        raise ValueError(f"the CA file (sslrootcert) {root} is not a file")
 
 
 def make_folder(path: Path) -> None:

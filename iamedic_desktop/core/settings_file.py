@@ -83,6 +83,33 @@ def write_settings_file(document: Mapping[str, Any], path: Path | None = None) -
     target = path or default_settings_file()
     text = dumps_toml(document)
     tomllib.loads(text)  # never write a file the reader would refuse
+    return _replace_file(target, text)
+
+
+def settings_file_text(path: Path | None = None) -> str | None:
+    """The settings file's text as it is (None when there is none), to restore it later."""
+    target = path or default_settings_file()
+    try:
+        return target.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StorageError(f"The settings file {target} could not be read: {exc}") from exc
+
+
+def restore_settings_file(text: str | None, path: Path | None = None) -> None:
+    """Put back the text ``settings_file_text`` returned (None: there was no file)."""
+    target = path or default_settings_file()
+    if text is None:
+        try:
+            target.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError(f"The settings file {target} could not be removed: {exc}") from exc
+        return
+    _replace_file(target, text)
+
+
+def _replace_file(target: Path, text: str) -> Path:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
@@ -109,6 +136,23 @@ def update_settings_file(updates: Mapping[str, Any], path: Path | None = None) -
         else:
             document[key] = value
     return write_settings_file(document, path)
+
+
+def plain_setting(value: Any) -> Any:
+    """A setting's value as the file keeps it: paths as text, tables as dictionaries."""
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, Mapping):
+        return {str(k): plain_setting(v) for k, v in value.items()} or None
+    return value
+
+
+def save_settings(values: Mapping[str, Any], path: Path | None = None) -> Path:
+    """Set the given settings in one atomic write (``None`` or an empty table removes a key)."""
+    written = update_settings_file({k: plain_setting(v) for k, v in values.items()}, path)
+    # The names only: a value may be a client secret, never to be logged.
+    log.info("✅ Settings saved to %s (%s)", written, ", ".join(sorted(values)))
+    return written
 
 
 def save_keymap(overrides: Mapping[str, str], path: Path | None = None) -> Path:

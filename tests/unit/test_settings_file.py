@@ -13,7 +13,10 @@ from iamedic_desktop.core.settings import Settings, default_settings_file
 from iamedic_desktop.core.settings_file import (
     dumps_toml,
     read_settings_file,
+    restore_settings_file,
     save_keymap,
+    save_settings,
+    settings_file_text,
     update_settings_file,
 )
 
@@ -92,3 +95,38 @@ def test_a_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.M
         save_keymap({"fit": "G"}, path)
     assert read_settings_file(path) == {"log_level": "INFO"}
     assert sorted(p.name for p in path.parent.iterdir()) == ["settings.toml"]
+
+
+def test_settings_are_saved_in_one_write_keeping_the_others() -> None:
+    path = default_settings_file()
+    path.write_text('log_level = "DEBUG"\n\n[keymap]\nfit = "G"\n', encoding="utf-8")
+
+    save_settings(
+        {
+            "data_dir": Path("/srv/iamedic"),
+            "offline_days": 3,
+            "central_url": None,
+            "keymap": {"play_pause": "K"},
+        }
+    )
+
+    assert read_settings_file(path) == {
+        "log_level": "DEBUG",
+        "data_dir": "/srv/iamedic",
+        "offline_days": 3,
+        "keymap": {"play_pause": "K"},
+    }
+
+
+def test_an_empty_table_removes_it_and_the_text_can_be_put_back() -> None:
+    path = default_settings_file()
+    assert settings_file_text(path) is None
+    save_settings({"keymap": {"fit": "G"}})
+    before = settings_file_text(path)
+    save_settings({"keymap": {}, "offline_days": 9})
+    assert read_settings_file(path) == {"offline_days": 9}
+
+    restore_settings_file(before, path)
+    assert read_settings_file(path) == {"keymap": {"fit": "G"}}
+    restore_settings_file(None, path)
+    assert not path.exists()
