@@ -1,0 +1,352 @@
+"""The settings dialog's Administration tab: users, roles, accounts and doctor registrations.
+
+Everything goes through the administration's services, in operations on the window's database
+runner, at the target ``services.admin_target`` names: the central database when it is configured
+and reachable (changed directly, never queued), otherwise this workstation. The line at the top
+says which, as the last operation found it. The services check the actor: for someone who is
+not an admin the tab shows their refusal instead of users. Each change shows the service's
+message and repaints the changed user's row only.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import shiboken6
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from iamedic_desktop.ui import admin_user_details as actions
+from iamedic_desktop.ui import theme
+from iamedic_desktop.ui.admin_user_details import AdminUserDetails
+from iamedic_desktop.ui.admin_user_table_model import COLUMNS, AdminUserTableModel
+from iamedic_desktop.ui.notes_dialog import NotesDialog
+from iamedic_desktop.ui.operations import describe_failure
+
+if TYPE_CHECKING:
+    from iamedic_desktop.core.settings import Settings
+    from iamedic_desktop.schemas.users import AdminUserDTO
+    from iamedic_desktop.services.admin_target import AdminTarget
+    from iamedic_desktop.services.local_store import LocalStore
+    from iamedic_desktop.ui.operations import OperationRunner
+
+T = TypeVar("T")
+PAGE_SIZE = 100
+SEARCH_DELAY_MS = 250
+ROLE_CHOICES = (("Any role", None), ("Admin", "admin"), ("Doctor", "doctor"))
+STATUS_CHOICES = (("Any registration", None), ("Pending", "pending"), ("Approved", "approved"),
+                  ("Denied", "denied"), ("No registration", "none"))  # fmt: skip
+ACTIVE_CHOICES = (("Active or not", None), ("Active", True), ("Deactivated", False))
+
+
+# --- worker side (no Qt) ----------------------------------------------------------------------
+
+
+@contextmanager
+def _local_store(settings: Settings, store: LocalStore | None) -> Iterator[LocalStore]:
+    if store is not None:
+        yield store
+        return
+    # Without the window's store: open it as `iamedic users` does (cheap once upgraded).
+    from iamedic_desktop.services.local_store import open_local_store
+
+    opened = open_local_store(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def _at_target(
+    settings: Settings, store: LocalStore | None, work: Callable[[AdminTarget], T]
+) -> tuple[str, T]:
+    """Run ``work`` at the administration's target; returns where, and what ``work`` returned."""
+    from iamedic_desktop.services.admin_target import admin_target
+
+    with (
+        _local_store(settings, store) as local,
+        admin_target(settings, local.uow, local.actor) as target,
+    ):
+        return target.where, work(target)
+
+
+def _list(wanted: dict[str, Any], offset: int, target: AdminTarget) -> Any:
+    from iamedic_desktop.services.users import list_users
+
+    return list_users(target.uow, target.actor, **wanted, offset=offset, limit=PAGE_SIZE)
+
+
+def _act(action: str, email: str, notes: str | None, target: AdminTarget) -> Any:
+    from iamedic_desktop.services import doctor_profiles, users
+
+    uow, actor = target.uow, target.actor
+    if action == actions.APPROVE:
+        return doctor_profiles.approve_doctor_profile(uow, actor, email, notes=notes)
+    if action == actions.DENY:
+        return doctor_profiles.deny_doctor_profile(uow, actor, email, notes=notes)
+    if action in (actions.DEACTIVATE, actions.REACTIVATE):
+        return users.set_user_active(uow, actor, email, action == actions.REACTIVATE)
+    verb, role = action.split("_")
+    change_role = users.grant_role if verb == "grant" else users.revoke_role
+    return change_role(uow, actor, email, role)
+
+
+# --- the tab ----------------------------------------------------------------------------------
+
+
+class AdministrationTab(QWidget):
+    """Users with their roles and registrations, filtered and sorted, and the admin's actions.
+
+    ``store`` is the window's open store; without it each operation opens the store itself.
+    """
+
+    listed = Signal()  # a first page of users is shown (or the listing was refused)
+    user_changed = Signal(object)  # the AdminUserDTO after an action the service accepted
+    message_shown = Signal(str)  # every outcome of an action, as the admin reads it
+
+    def __init__(
+        self,
+        runner: OperationRunner,
+        settings: Settings,
+        parent: QWidget | None = None,
+        *,
+        store: LocalStore | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._settings = settings
+        self._store = store
+        self._sort = ("email", False)
+        self._busy = False
+        self._wanted: dict[str, Any] = {}
+        self.notes_dialog: NotesDialog | None = None
+        self.where_label = QLabel("Changes go to: …", objectName="adminWhere", wordWrap=True)
+        self.search_edit = QLineEdit(objectName="adminSearch", clearButtonEnabled=True)
+        self.search_edit.setPlaceholderText("Search e-mail, name, legal name, matriculation id")
+        self.role_filter = _combo(ROLE_CHOICES)
+        self.status_filter = _combo(STATUS_CHOICES)
+        self.active_filter = _combo(ACTIVE_CHOICES)
+        self.pending_first = QCheckBox("Pending registrations first", checked=True)
+        self.model = AdminUserTableModel(self)
+        self.table = self._make_table()
+        self.details = AdminUserDetails(self)
+        self.message_label = QLabel("", objectName="adminMessage", wordWrap=True)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
+        self._lay_out()
+        self._wire()
+        self.reload()
+
+    def _make_table(self) -> QTableView:
+        table = QTableView(self, objectName="adminUsers")
+        table.setModel(self.model)
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().hide()
+        header = table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(1, Qt.SortOrder.AscendingOrder)
+        table.setSortingEnabled(True)
+        return table
+
+    def _lay_out(self) -> None:
+        filters = QHBoxLayout()
+        filters.addWidget(self.search_edit, 1)
+        for widget in (self.role_filter, self.status_filter, self.active_filter):
+            filters.addWidget(widget)
+        filters.addWidget(self.pending_first)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.where_label)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.message_label)
+
+    def _wire(self) -> None:
+        self._search_timer.timeout.connect(self.reload)
+        self.search_edit.textChanged.connect(lambda _text: self._search_timer.start())
+        for combo in (self.role_filter, self.status_filter, self.active_filter):
+            combo.currentIndexChanged.connect(lambda _index: self.reload())
+        self.pending_first.toggled.connect(lambda _on: self.reload())
+        self.model.sort_requested.connect(self._sort_requested)
+        self.model.page_wanted.connect(self._fetch_page)
+        self.model.modelReset.connect(self._selection_changed)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._keep_indicator)
+        selection = self.table.selectionModel()
+        selection.currentRowChanged.connect(lambda _now, _before: self._selection_changed())
+        self.details.action_requested.connect(self._action_requested)
+
+    # --- listing ------------------------------------------------------------------------------
+
+    def reload(self) -> None:
+        """List the users again with the filters and order as they are now."""
+        self._search_timer.stop()
+        generation = self.model.start()
+        self._wanted = self._listing_request()
+        self._run(
+            functools.partial(_list, self._wanted, 0),
+            lambda result: self._first_page(generation, result),
+            lambda error: self._refused_listing(generation, error),
+        )
+
+    def _listing_request(self) -> dict[str, Any]:
+        # Read on the UI thread: the worker never touches a widget.
+        return {
+            "search": self.search_text,
+            "role": self.role_filter.currentData(),
+            "status": self.status_filter.currentData(),
+            "active": self.active_filter.currentData(),
+            "sort": self._sort[0],
+            "descending": self._sort[1],
+            "pending_first": self.pending_first.isChecked(),
+        }
+
+    @property
+    def search_text(self) -> str | None:
+        """The search as typed, or None."""
+        return self.search_edit.text().strip() or None
+
+    def _first_page(self, generation: int, result: tuple[str, Any]) -> None:
+        where, page = result
+        self._show_where(where)
+        self.model.set_page(generation, page)
+        if generation == self.model.generation:
+            self.listed.emit()
+
+    def _refused_listing(self, generation: int, error: BaseException) -> None:
+        self.model.page_failed(generation)
+        self._show_message(describe_failure(error), error=True)
+        self.listed.emit()
+
+    def _fetch_page(self, generation: int, offset: int) -> None:
+        self._run(
+            functools.partial(_list, self._wanted, offset),
+            lambda result: self.model.add_page(generation, result[1]),
+            lambda error: self.model.page_failed(generation),
+        )
+
+    def _sort_requested(self, key: str, descending: bool) -> None:
+        self._sort = (key, descending)
+        self.reload()
+
+    def _keep_indicator(self, column: int, _order: Qt.SortOrder) -> None:
+        # The query cannot order by roles or activity: the arrow stays where the order is.
+        if COLUMNS[column][1] is None:
+            key, descending = self._sort
+            section = next(i for i, (_, k) in enumerate(COLUMNS) if k == key)
+            order = Qt.SortOrder.DescendingOrder if descending else Qt.SortOrder.AscendingOrder
+            header = self.table.horizontalHeader()
+            header.blockSignals(True)
+            header.setSortIndicator(section, order)
+            header.blockSignals(False)
+            header.viewport().update()
+
+    # --- the selected user and actions --------------------------------------------------------
+
+    def selected_user(self) -> AdminUserDTO | None:
+        """The user whose details are shown."""
+        index = self.table.currentIndex()
+        return self.model.user(index.row()) if index.isValid() else None
+
+    def _selection_changed(self) -> None:
+        self.details.show_user(self.selected_user())
+        self.details.setEnabled(not self._busy)
+
+    def _action_requested(self, action: str, user: AdminUserDTO) -> None:
+        if action in (actions.APPROVE, actions.DENY):
+            self._ask_notes(action, user)
+        else:
+            self._start_action(action, user, None)
+
+    def _start_action(self, action: str, user: AdminUserDTO, notes: str | None) -> None:
+        self._set_busy(True)
+        work = functools.partial(_act, action, user.email, notes)
+        self._run(work, self._action_done, self._action_failed)
+
+    def _ask_notes(self, action: str, user: AdminUserDTO) -> None:
+        verb = "Approve" if action == actions.APPROVE else "Deny"
+        final = "" if action == actions.APPROVE else " A denial is final."
+        dialog = NotesDialog(
+            title=f"{verb} registration",
+            prompt=f"{verb} the doctor registration of {user.email}?{final}\n"
+            "Notes for the applicant (optional):",
+            ok_text=verb,
+            parent=self,
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self._start_action(action, user, dialog.notes()))
+        dialog.finished.connect(lambda _code: setattr(self, "notes_dialog", None))
+        self.notes_dialog = dialog
+        dialog.open()
+
+    def _action_done(self, result: tuple[str, Any]) -> None:
+        where, change = result
+        self._set_busy(False)
+        self._show_where(where)
+        self.model.update_row(change.user)
+        if self.details.user is not None and self.details.user.id == change.user.id:
+            self.details.show_user(change.user)
+        self._show_message(change.message, error=False)
+        self.user_changed.emit(change.user)
+
+    def _action_failed(self, error: BaseException) -> None:
+        self._set_busy(False)
+        self._show_message(describe_failure(error), error=True)
+
+    # --- plumbing -----------------------------------------------------------------------------
+
+    def _run(
+        self,
+        work: Callable[[AdminTarget], Any],
+        on_success: Callable[[Any], None],
+        on_failure: Callable[[BaseException], None],
+    ) -> None:
+        # The dialog may close before the answer comes: a closed tab drops it.
+        def alive(callback: Callable[[Any], None]) -> Callable[[Any], None]:
+            return lambda value: callback(value) if shiboken6.isValid(self) else None
+
+        self._runner.run(
+            functools.partial(_at_target, self._settings, self._store, work),
+            on_success=alive(on_success),
+            on_failure=alive(on_failure),
+        )
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.details.setEnabled(not busy)
+
+    def _show_where(self, where: str) -> None:
+        self.where_label.setText(f"Changes go to: {where[:1].upper()}{where[1:]}")
+
+    def _show_message(self, message: str, *, error: bool) -> None:
+        self.message_label.setText(message)
+        self.message_label.setStyleSheet(f"color: {theme.ERROR if error else theme.OK};")
+        self.message_shown.emit(message)
+
+
+def _combo(choices: tuple[tuple[str, object], ...]) -> QComboBox:
+    combo = QComboBox()
+    for text, value in choices:
+        combo.addItem(text, value)
+    return combo
