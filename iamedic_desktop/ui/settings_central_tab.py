@@ -1,0 +1,94 @@
+"""Settings, Central database: the URL's parts, TLS, the password (keyring), Test connection."""
+
+from __future__ import annotations
+
+import functools
+
+import shiboken6
+from PySide6.QtWidgets import QLabel, QPushButton, QWidget
+
+from iamedic_desktop.core.settings import SSL_MODES, Settings
+from iamedic_desktop.services.connection_check import ConnectionReport, check_connection
+from iamedic_desktop.services.settings_form import DEFAULT_PORT, central_parts, compose_central_url
+from iamedic_desktop.ui import theme
+from iamedic_desktop.ui.operations import OperationRunner, describe_failure
+from iamedic_desktop.ui.settings_fields import SettingsFieldsTab
+
+TLS_MODES = [("libpq default (prefer)", ""), *((mode, mode) for mode in SSL_MODES)]
+
+
+class SettingsCentralTab(SettingsFieldsTab):
+    """Host, port, database, user, TLS mode and CA file; the password goes to the keyring."""
+
+    def __init__(
+        self, settings: Settings, runner: OperationRunner, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._runner = runner
+        self._keyring_service = settings.central_keyring_service
+        parts = central_parts(settings.central_url)
+        self.line("central_host", "Host:", parts["central_host"], placeholder="db.hospital.org")
+        self.line("central_port", "Port:", parts["central_port"], placeholder=str(DEFAULT_PORT))
+        self.line("central_database", "Database:", parts["central_database"])
+        self.line("central_user", "User:", parts["central_user"])
+        self.password = self.line(
+            "central_password",
+            "Password:",
+            "",
+            placeholder="unchanged (kept in the system keyring)",
+            hidden=True,
+        )
+        self.choice("central_sslmode", "TLS mode:", TLS_MODES, parts["central_sslmode"])
+        self.path_field(
+            "central_sslrootcert", "CA file:", parts["central_sslrootcert"], folder=False
+        )
+        self.add_note(
+            "Leave every field empty to work in local mode. The password is kept in the "
+            "system keyring, never in the settings file."
+        )
+        self.test_button = QPushButton("Test connection", self)
+        self.test_button.setObjectName("testConnection")
+        self.result = QLabel(self, wordWrap=True)
+        self.result.setObjectName("connectionResult")
+        self.form.addRow(self.test_button)
+        self.form.addRow(self.result)
+        self.test_button.clicked.connect(self.test_connection)
+
+    def test_connection(self) -> None:
+        """Check the fields, then connect in an operation and show what was found."""
+        errors: dict[str, str] = {}
+        url = compose_central_url(self.values(), errors)
+        first = self.show_errors(errors)
+        if first is not None:
+            self.focus_field(first)
+            self._say("Not tested: correct the marked field first.", problem=True)
+            return
+        if url is None:
+            self._say("No central database: fill in the host, database and user.", problem=True)
+            return
+        self.test_button.setEnabled(False)
+        self._say("Connecting…")
+        self._runner.run(
+            functools.partial(
+                check_connection,
+                url,
+                self.password.text() or None,
+                keyring_service=self._keyring_service,
+            ),
+            on_success=self._tested,
+            on_failure=self._test_failed,
+        )
+
+    def _tested(self, report: ConnectionReport) -> None:
+        if shiboken6.isValid(self):  # the dialog may have closed while connecting
+            self.test_button.setEnabled(True)
+            self._say(report.summary(), problem=not report.reachable)
+
+    def _test_failed(self, error: BaseException) -> None:
+        if shiboken6.isValid(self):
+            self.test_button.setEnabled(True)
+            self._say(f"Not tested: {describe_failure(error)}", problem=True)
+
+    def _say(self, text: str, *, problem: bool = False) -> None:
+        self.result.setText(text)
+        self.result.setStyleSheet(f"color: {theme.ERROR};" if problem else "")
