@@ -35,7 +35,11 @@ class SettingsCentralTab(SettingsFieldsTab):
             "central_password",
             "Password:",
             "",
-            placeholder="unchanged (kept in the system keyring)",
+            placeholder=(
+                "unchanged (kept in the system keyring)"
+                if settings.central_url
+                else "kept in the system keyring"
+            ),
             hidden=True,
         )
         self.choice("central_sslmode", "TLS mode:", TLS_MODES, parts["central_sslmode"])
