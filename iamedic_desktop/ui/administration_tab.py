@@ -133,6 +133,7 @@ class AdministrationTab(QWidget):
         self._store = store
         self._sort = ("email", False)
         self._busy = False
+        self._sized = False
         self._wanted: dict[str, Any] = {}
         self.notes_dialog: NotesDialog | None = None
         self.where_label = QLabel("Changes go to: …", objectName="adminWhere", wordWrap=True)
@@ -231,8 +232,13 @@ class AdministrationTab(QWidget):
         where, page = result
         self._show_where(where)
         self.model.set_page(generation, page)
-        if generation == self.model.generation:
-            self.listed.emit()
+        if generation != self.model.generation:
+            return
+        if not self._sized and page.items:
+            # Once, so the e-mails read whole; later the admin's own widths stay.
+            self._sized = True
+            self.table.resizeColumnsToContents()
+        self.listed.emit()
 
     def _refused_listing(self, generation: int, error: BaseException) -> None:
         self.model.page_failed(generation)

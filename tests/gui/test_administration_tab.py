@@ -391,3 +391,22 @@ def test_an_approval_lands_in_the_central_database(
     finally:
         store.close()
         engine.dispose()
+
+
+def test_with_the_central_database_unreachable_the_changes_stay_on_this_workstation(
+    qtbot: QtBot,
+    local_uow: UnitOfWorkFactory,
+    make_tab: TabFactory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("IAMEDIC_CENTRAL_URL", "postgresql://clinic@127.0.0.1:9/iamedic")
+    reset_settings_cache()
+    tab = make_tab(None, get_settings())
+    listed(qtbot, tab, LISTED)
+    assert tab.where_label.text() == (
+        "Changes go to: This workstation (offline: the central database 127.0.0.1:9/iamedic "
+        "is unreachable)"
+    )
+    pick(tab, "dee@example.org")
+    assert act(qtbot, tab, "active_button") == "The account dee@example.org was activated."
+    assert held(local_uow, "dee@example.org")[1] is True
