@@ -56,6 +56,14 @@ class Account:
     profile: DoctorProfileDTO | None
     problem: str | None = None  # why the registration cannot be read (a deactivated account)
 
+    @property
+    def is_doctor(self) -> bool:
+        """Whether doctor work is open: local mode, or the doctor role and an approved profile."""
+        if self.info.mode == "local":
+            return True
+        approved = self.profile is not None and self.profile.status == "approved"
+        return approved and "doctor" in self.info.roles
+
 
 def local_studies_phrase(count: int) -> str:
     """ "3 studies were made in local mode" (the question and the notices say it alike)."""

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from iamedic_desktop.schemas.extraction import ExtractionResult
     from iamedic_desktop.schemas.media import MediaDTO
     from iamedic_desktop.schemas.studies import StudyDTO
+    from iamedic_desktop.services.sign_in import Account
 
 log = logging.getLogger(__name__)
 
@@ -120,16 +121,13 @@ class MainWindow(QMainWindow):
         self.window_actions = WindowActions(self, keymap)
         self._bind_actions()
         self.menus = WindowMenus(self, self.window_actions, self.layout_keeper, self.account)
-        self.menus.settings_saved.connect(self.account.set_settings)
         self.view_menu = self.menus.view_menu
         self._wire()
         self.layout_keeper.restore()
         for problem in self.keymap_problems:
             self.notify(problem)
         self.status.show_notice("Opening the local store…", 0)
-        self.database.run(
-            self._open_store, on_success=self._store_opened, on_failure=self.account.store_refused
-        )
+        self.reopen_store()
 
     # --- store --------------------------------------------------------------------------------
 
@@ -154,8 +152,7 @@ class MainWindow(QMainWindow):
         return self._media
 
     def _open_store(self) -> LocalStore:
-        # Database thread: creates or upgrades the store (migrations) and the local user; the
-        # settings are the account's (as last saved in the settings dialog).
+        # Database thread: creates or upgrades the store (migrations) and the local user.
         store = open_local_store(self.account.settings)
         self._opened_stores.append(store)
         return store
@@ -167,10 +164,9 @@ class MainWindow(QMainWindow):
             self._opened_stores.pop().close()
 
     def reopen_store(self) -> None:
-        """Open the store again as whoever acts now (after a sign-in or a sign-out)."""
+        """Open the store as whoever acts now: at start, after a sign-in or a sign-out."""
         self.follower.stop()
-        self.browser.set_store(None)
-        self._study_closed()
+        self.browser.set_store(None)  # the open study closes with it
         self._store = None
         self.annotation.set_store(None)
         self.account.store_closed()
@@ -179,20 +175,23 @@ class MainWindow(QMainWindow):
             self._close_stores()
             return self._open_store()
 
-        self.database.run(
-            reopen, on_success=self._store_opened, on_failure=self.account.store_refused
-        )
+        refused = self.account.store_refused  # "Sign-in required": the sign-in page
+        self.database.run(reopen, on_success=self._store_opened, on_failure=refused)
 
     def _store_opened(self, store: LocalStore) -> None:
         self._store = store
-        signed_in = store.session is not None and store.session.signed_in
-        self.status.set_connection_state("signed_in" if signed_in else "local", store.actor.name)
-        self.account.store_opened(store)
-        self.browser.set_store(store)
         self.annotation.set_store(store)
-        last = self._state.last_study_id()
-        if last is not None:
-            self.browser.open_study(last)
+        self.account.store_opened(store)  # who acts, then _account_read
+
+    def _account_read(self, account: Account) -> None:
+        store = self._store
+        if store is None:
+            return
+        if account.is_doctor:  # listing studies is doctor work: nobody else has any
+            self.browser.set_store(store)
+            last = self._state.last_study_id()
+            if last is not None:
+                self.browser.open_study(last)
         self.notify("Local store ready")
         self.follower.start(store.settings.local_db_path)
         self.store_ready.emit()
@@ -207,6 +206,7 @@ class MainWindow(QMainWindow):
         self.follower.changed.connect(lambda _version: self.refresh_markers())
         self.follower.notice.connect(self.notify)
         self.account.reopen_requested.connect(self.reopen_store)
+        self.account.account_loaded.connect(self._account_read)
         self.account.message.connect(self.notify)
         self.account.failed.connect(self.notify_error)
         self.player.frame_ready.connect(self._frame_ready)

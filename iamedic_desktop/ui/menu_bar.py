@@ -174,6 +174,7 @@ class WindowMenus(QObject):
 
     def _settings_saved(self, settings: Settings) -> None:
         self._window_actions.set_keymap(Keymap.load(settings.keymap)[0])
+        self._account.set_settings(settings)  # the next store opening and sign-in use them
         self.settings_saved.emit(settings)
 
     # --- File and the shortcut sheet ----------------------------------------------------------

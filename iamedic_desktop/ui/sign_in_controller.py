@@ -49,11 +49,8 @@ QUESTION_TITLE = "Studies made in local mode"
 
 
 def _until(account: Account) -> str:
-    info = account.info
-    if info.online == "online" or info.valid_until is None:
-        return ""
-    # Not confirmed online at this opening: say how long the last confirmation holds.
-    return f" · offline until {info.valid_until.astimezone():%d %b %Y %H:%M}"
+    until = account.info.valid_until
+    return "" if until is None else f"{until.astimezone():%d %b %Y %H:%M}"
 
 
 class SignInController(QObject):
@@ -114,7 +111,11 @@ class SignInController(QObject):
         """The window's store is open: read who acts and whether they are a doctor yet."""
         self._store = store
         self._sign_in_cover.hide()
-        self._database.run(functools.partial(account_of, store), on_success=self._account_read)
+        self._database.run(
+            functools.partial(account_of, store),
+            on_success=self._account_read,
+            on_failure=self.store_refused,
+        )
 
     def store_closed(self) -> None:
         """The window is opening its store again: nothing of the last user stays on show."""
@@ -144,10 +145,14 @@ class SignInController(QObject):
         if not signed_in:
             self._status.set_connection_state("local", info.name)
         else:
-            self._status.set_connection_state("signed_in", f"{info.name}{_until(account)}")
-            self._status.connection_indicator.setToolTip(f"Signed in as {info.email}")
+            # Offline (the provider did not answer): how long the last confirmation holds.
+            offline = f" · offline until {_until(account)}" if info.online == "offline" else ""
+            self._status.set_connection_state("signed_in", f"{info.name}{offline}")
+            self._status.connection_indicator.setToolTip(
+                f"Signed in as {info.email}; works offline until {_until(account)}"
+            )
         profile = account.profile
-        if signed_in and (profile is None or profile.status != "approved"):
+        if not account.is_doctor:
             self.registration.show_profile(profile)
             if account.problem:
                 self.registration.show_refusal(account.problem)
