@@ -131,7 +131,14 @@ class RegistrationPanel(QFrame):
     def _show_form(self) -> None:
         self._clear_errors()
         self.stack.setCurrentIndex(0)
-        self.edits["matriculation_id"].setFocus()
+        self.focus_first()
+
+    def focus_first(self) -> None:
+        """Put the cursor where typing starts: the form's first field, or the Edit button."""
+        if self.showing_form:
+            self.edits["matriculation_id"].setFocus()
+        elif self.edit_button.isVisibleTo(self):
+            self.edit_button.setFocus()
 
     def _edit(self) -> None:
         profile = self._profile

@@ -157,6 +157,7 @@ class SignInController(QObject):
             if account.problem:
                 self.registration.show_refusal(account.problem)
             self._registration_cover.show()
+            self.registration.focus_first()
         else:
             self._registration_cover.hide()
         self.account_loaded.emit(account)
