@@ -16,7 +16,8 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import shiboken6
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -186,6 +187,8 @@ class AdministrationTab(QWidget):
 
     def _wire(self) -> None:
         self._search_timer.timeout.connect(self.reload)
+        self.search_edit.installEventFilter(self)
+        self.table.installEventFilter(self)
         self.search_edit.textChanged.connect(lambda _text: self._search_timer.start())
         for combo in (self.role_filter, self.status_filter, self.active_filter):
             combo.currentIndexChanged.connect(lambda _index: self.reload())
@@ -197,6 +200,17 @@ class AdministrationTab(QWidget):
         selection = self.table.selectionModel()
         selection.currentRowChanged.connect(lambda _now, _before: self._selection_changed())
         self.details.action_requested.connect(self._action_requested)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Enter in the search lists at once, in the table it does nothing: left alone, the
+        # settings dialog would take it for its default button and save and close.
+        if event.type() == QEvent.Type.KeyPress and watched in (self.search_edit, self.table):
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if watched is self.search_edit:
+                    self.reload()
+                return True
+        return super().eventFilter(watched, event)
 
     # --- listing ------------------------------------------------------------------------------
 

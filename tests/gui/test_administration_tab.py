@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog, QPushButton, QVBoxLayout
 from pytestqt.qtbot import QtBot
 from sqlalchemy import create_engine, delete, select
 from sqlalchemy.engine import make_url
@@ -191,6 +191,32 @@ def test_pages_come_as_the_table_is_scrolled(
     tab.table.scrollToBottom()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 5)
     assert emails(tab) == [LOCAL, *(f"u{n}@example.org" for n in range(4))]
+
+
+def test_enter_in_the_search_lists_at_once_and_leaves_the_dialog_open(
+    qtbot: QtBot, local_uow: UnitOfWorkFactory, settings: Settings, make_tab: TabFactory
+) -> None:
+    # The tab lives in the settings dialog, whose default button saves and closes it.
+    dialog = QDialog()
+    qtbot.addWidget(dialog)
+    layout = QVBoxLayout(dialog)
+    tab = make_tab()
+    layout.addWidget(tab)
+    save = QPushButton("Save", dialog, default=True)
+    layout.addWidget(save)
+    dialog.show()
+    listed(qtbot, tab, LISTED)
+    tab.search_edit.setFocus()
+    qtbot.waitUntil(tab.search_edit.hasFocus)
+    qtbot.keyClicks(tab.search_edit, "ben")
+    with qtbot.assertNotEmitted(save.clicked), qtbot.waitSignal(tab.listed):
+        qtbot.keyClick(tab.search_edit, Qt.Key.Key_Return)
+    assert emails(tab) == ["ben@example.org"]
+    tab.table.setFocus()
+    qtbot.waitUntil(tab.table.hasFocus)
+    with qtbot.assertNotEmitted(save.clicked):
+        qtbot.keyClick(tab.table, Qt.Key.Key_Return)
+    assert dialog.isVisible()
 
 
 # --- decisions --------------------------------------------------------------------------------
