@@ -20,12 +20,18 @@ from PySide6.QtWidgets import (
 )
 
 from iamedic_desktop.schemas.users import AdminUserDTO
+from iamedic_desktop.services.administration import (
+    APPROVE,
+    DEACTIVATE,
+    DENY,
+    GRANT_ADMIN,
+    GRANT_DOCTOR,
+    REACTIVATE,
+    REVOKE_ADMIN,
+    REVOKE_DOCTOR,
+)
 from iamedic_desktop.ui.admin_user_table_model import roles_text, status_text
 
-APPROVE, DENY = "approve", "deny"
-GRANT_ADMIN, REVOKE_ADMIN = "grant_admin", "revoke_admin"
-GRANT_DOCTOR, REVOKE_DOCTOR = "grant_doctor", "revoke_doctor"
-DEACTIVATE, REACTIVATE = "deactivate", "reactivate"
 _FIELDS = (
     ("Name", "name"),
     ("E-mail", "email"),

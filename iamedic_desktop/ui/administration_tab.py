@@ -11,9 +11,8 @@ message and repaints the changed user's row only.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -32,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from iamedic_desktop.ui import admin_user_details as actions
+from iamedic_desktop.services import administration as actions
 from iamedic_desktop.ui import theme
 from iamedic_desktop.ui.admin_user_details import AdminUserDetails
 from iamedic_desktop.ui.admin_user_table_model import COLUMNS, AdminUserTableModel
@@ -46,65 +45,12 @@ if TYPE_CHECKING:
     from iamedic_desktop.services.local_store import LocalStore
     from iamedic_desktop.ui.operations import OperationRunner
 
-T = TypeVar("T")
 PAGE_SIZE = 100
 SEARCH_DELAY_MS = 250
 ROLE_CHOICES = (("Any role", None), ("Admin", "admin"), ("Doctor", "doctor"))
 STATUS_CHOICES = (("Any registration", None), ("Pending", "pending"), ("Approved", "approved"),
                   ("Denied", "denied"), ("No registration", "none"))  # fmt: skip
 ACTIVE_CHOICES = (("Active or not", None), ("Active", True), ("Deactivated", False))
-
-
-# --- worker side (no Qt) ----------------------------------------------------------------------
-
-
-@contextmanager
-def _local_store(settings: Settings, store: LocalStore | None) -> Iterator[LocalStore]:
-    if store is not None:
-        yield store
-        return
-    # Without the window's store: open it as `iamedic users` does (cheap once upgraded).
-    from iamedic_desktop.services.local_store import open_local_store
-
-    opened = open_local_store(settings)
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-def _at_target(
-    settings: Settings, store: LocalStore | None, work: Callable[[AdminTarget], T]
-) -> tuple[str, T]:
-    """Run ``work`` at the administration's target; returns where, and what ``work`` returned."""
-    from iamedic_desktop.services.admin_target import admin_target
-
-    with (
-        _local_store(settings, store) as local,
-        admin_target(settings, local.uow, local.actor) as target,
-    ):
-        return target.where, work(target)
-
-
-def _list(wanted: dict[str, Any], offset: int, target: AdminTarget) -> Any:
-    from iamedic_desktop.services.users import list_users
-
-    return list_users(target.uow, target.actor, **wanted, offset=offset, limit=PAGE_SIZE)
-
-
-def _act(action: str, email: str, notes: str | None, target: AdminTarget) -> Any:
-    from iamedic_desktop.services import doctor_profiles, users
-
-    uow, actor = target.uow, target.actor
-    if action == actions.APPROVE:
-        return doctor_profiles.approve_doctor_profile(uow, actor, email, notes=notes)
-    if action == actions.DENY:
-        return doctor_profiles.deny_doctor_profile(uow, actor, email, notes=notes)
-    if action in (actions.DEACTIVATE, actions.REACTIVATE):
-        return users.set_user_active(uow, actor, email, action == actions.REACTIVATE)
-    verb, role = action.split("_")
-    change_role = users.grant_role if verb == "grant" else users.revoke_role
-    return change_role(uow, actor, email, role)
 
 
 # --- the tab ----------------------------------------------------------------------------------
@@ -220,7 +166,7 @@ class AdministrationTab(QWidget):
         generation = self.model.start()
         self._wanted = self._listing_request()
         self._run(
-            functools.partial(_list, self._wanted, 0),
+            functools.partial(actions.list_page, self._wanted, 0, PAGE_SIZE),
             lambda result: self._first_page(generation, result),
             lambda error: self._refused_listing(generation, error),
         )
@@ -261,7 +207,7 @@ class AdministrationTab(QWidget):
 
     def _fetch_page(self, generation: int, offset: int) -> None:
         self._run(
-            functools.partial(_list, self._wanted, offset),
+            functools.partial(actions.list_page, self._wanted, offset, PAGE_SIZE),
             lambda result: self.model.add_page(generation, result[1]),
             lambda error: self.model.page_failed(generation),
         )
@@ -301,7 +247,7 @@ class AdministrationTab(QWidget):
 
     def _start_action(self, action: str, user: AdminUserDTO, notes: str | None) -> None:
         self._set_busy(True)
-        work = functools.partial(_act, action, user.email, notes)
+        work = functools.partial(actions.act, action, user.email, notes)
         self._run(work, self._action_done, self._action_failed)
 
     def _ask_notes(self, action: str, user: AdminUserDTO) -> None:
@@ -347,7 +293,7 @@ class AdministrationTab(QWidget):
             return lambda value: callback(value) if shiboken6.isValid(self) else None
 
         self._runner.run(
-            functools.partial(_at_target, self._settings, self._store, work),
+            functools.partial(actions.at_admin_target, self._settings, self._store, work),
             on_success=alive(on_success),
             on_failure=alive(on_failure),
         )
