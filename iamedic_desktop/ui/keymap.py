@@ -79,7 +79,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("reset_layout", "Reset layout", "View", "Ctrl+Shift+0"),
     ActionSpec("import_files", "Import files…", "Application", "Ctrl+I"),
     ActionSpec("deleted_studies", "Deleted studies (restore)…", "Application", "Ctrl+Shift+R"),
-    # Ctrl+, is QKeySequence.Preferences on Linux and Windows (Cmd+, on macOS, from Ctrl).
+    # Ctrl+, is the Preferences key of GNOME and KDE (QKeySequence.Preferences); Cmd+, on macOS.
     ActionSpec("settings", "Settings…", "Application", "Ctrl+,"),
     ActionSpec("shortcut_sheet", "Keyboard shortcuts", "Application", "F1"),
     ActionSpec("quit", "Quit", "Application", "Ctrl+Q"),

@@ -146,14 +146,10 @@ class WindowMenus(QObject):
 
     # --- Settings -----------------------------------------------------------------------------
 
-    def show_settings(self) -> QWidget | None:
-        """The settings dialog (with Administration for an admin); None when not available."""
-        try:
-            from iamedic_desktop.ui.settings_dialog import SettingsDialog
-        except ImportError:
-            log.warning("⚠️ The settings dialog is not part of this build")
-            self._window.notify("Settings are not available in this build")
-            return None
+    def show_settings(self) -> QWidget:
+        """The settings dialog (Ctrl+,), with the Administration tab for an admin."""
+        from iamedic_desktop.ui.settings_dialog import SettingsDialog
+
         settings = self._account.settings
         account = self._account.account
         is_admin = account is not None and "admin" in account.info.roles
