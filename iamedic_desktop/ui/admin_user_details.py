@@ -11,8 +11,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
-    QGridLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QVBoxLayout,
@@ -66,17 +66,16 @@ class AdminUserDetails(QWidget):
         self.admin_button = self._button("Grant admin", GRANT_ADMIN)
         self.doctor_button = self._button("Grant doctor", GRANT_DOCTOR)
         self.active_button = self._button("Deactivate", DEACTIVATE)
-        buttons = QGridLayout()
-        buttons.addWidget(self.approve_button, 0, 0)
-        buttons.addWidget(self.deny_button, 0, 1)
-        buttons.addWidget(self.admin_button, 1, 0)
-        buttons.addWidget(self.doctor_button, 1, 1)
-        buttons.addWidget(self.active_button, 2, 0)
-        layout = QVBoxLayout(self)
+        # Beside the profile, not under it: the tab lives in a dialog with little height.
+        buttons = QVBoxLayout()
+        for button in (self.approve_button, self.deny_button, self.admin_button,
+                       self.doctor_button, self.active_button):  # fmt: skip
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(box)
+        layout.addWidget(box, 1)
         layout.addLayout(buttons)
-        layout.addStretch(1)
         self.show_user(None)
 
     def _button(self, text: str, action: str) -> QPushButton:

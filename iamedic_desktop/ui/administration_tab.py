@@ -116,17 +116,19 @@ class AdministrationTab(QWidget):
 
     def _lay_out(self) -> None:
         filters = QHBoxLayout()
-        filters.addWidget(self.search_edit, 1)
         for widget in (self.role_filter, self.status_filter, self.active_filter):
             filters.addWidget(widget)
         filters.addWidget(self.pending_first)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        filters.addStretch(1)
+        # The table above the details: it keeps the dialog's whole width for its columns.
+        splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
         splitter.addWidget(self.details)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
         layout = QVBoxLayout(self)
         layout.addWidget(self.where_label)
+        layout.addWidget(self.search_edit)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
         layout.addWidget(self.message_label)
