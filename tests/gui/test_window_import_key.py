@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from iamedic_desktop.core.settings import Settings, get_settings
-from iamedic_desktop.ui import main_window
+from iamedic_desktop.ui import menu_bar
 from iamedic_desktop.ui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -28,7 +28,7 @@ def test_ctrl_i_without_a_study_refuses_before_any_file_dialog(
         asked.append(title)
         return ["/nonexistent/scan.png"], ""  # a user who picked a file anyway
 
-    monkeypatch.setattr(main_window.QFileDialog, "getOpenFileNames", file_dialog)
+    monkeypatch.setattr(menu_bar.QFileDialog, "getOpenFileNames", file_dialog)
     window = main_window_factory(get_settings())
     with qtbot.waitSignal(window.store_ready, timeout=LOAD_TIMEOUT_MS):
         window.show()
