@@ -53,6 +53,7 @@ class StudyTableView(QTableView):
         header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         header.customContextMenuRequested.connect(self._column_menu)
         self._min_alias = metrics.horizontalAdvance("M" * 14)
+        self._created_width = date
         self._created_by_user = False
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -65,7 +66,8 @@ class StudyTableView(QTableView):
             for c in range(1, header.count())
             if c != CREATED_COLUMN and not header.isSectionHidden(c)
         )
-        room = self.viewport().width() - others - header.sectionSize(CREATED_COLUMN)
+        # A hidden section reads 0 wide: count the width the column takes when shown.
+        room = self.viewport().width() - others - self._created_width
         header.setSectionHidden(CREATED_COLUMN, room < self._min_alias)
 
     def _column_menu(self, at: QPoint) -> None:

@@ -338,7 +338,7 @@ def test_media_of_the_selected_study_are_listed(qtbot: QtBot, env: BrowserEnv) -
     assert dock.current_study is not None and dock.current_study.alias == "First"
 
 
-@pytest.mark.parametrize("width", [330, 440])
+@pytest.mark.parametrize("width", [330, 360, 400, 440])
 def test_an_alias_reads_whole_at_the_docks_default_widths(
     qtbot: QtBot, env: BrowserEnv, width: int
 ) -> None:
@@ -351,6 +351,8 @@ def test_an_alias_reads_whole_at_the_docks_default_widths(
     _wait_rows(qtbot, dock)
     table = dock.table
     needed = table.fontMetrics().horizontalAdvance("Anomaly scan 20w+3") + 12
+    qtbot.waitUntil(lambda: table.columnWidth(0) >= needed, timeout=WAIT_MS)
+    dock.resize(width + 1, 800)  # a later resize keeps it so
     qtbot.waitUntil(lambda: table.columnWidth(0) >= needed, timeout=WAIT_MS)
     dock.resize(900, 800)
     qtbot.waitUntil(lambda: not table.isColumnHidden(1), timeout=WAIT_MS)
