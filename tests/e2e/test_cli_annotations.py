@@ -13,6 +13,7 @@ import pytest
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.schemas.predictions import BoxPredictionIn
 from iamedic_desktop.services.local_store import open_local_store
+from tests.e2e.cli_store import store_media
 from tests.factories import make_doctor, make_media, make_study, seeding, store_snapshot
 from tests.media_samples import VIDEO_SPECS, make_image, make_video
 
@@ -25,29 +26,6 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_video(VIDEO_SPECS["h264_mp4"], directory)
     make_image(directory, "scan.png", size=(200, 100))
     return directory
-
-
-def _store_media(path: Path, mime: str) -> str:
-    """A study in the CLI's own store holding ``path`` as a media row; returns the media id."""
-    from iamedic_desktop.services.media_records import create_media
-    from iamedic_desktop.services.studies import create_study
-
-    store = open_local_store(get_settings())
-    try:
-        study = create_study(store.uow, store.actor, f"Study {uuid.uuid4().hex[:6]}")
-        stored = store.media.copy_in(path)
-        media = create_media(
-            store.uow,
-            store.actor,
-            study.id,
-            filename=path.name,
-            file_path=stored.key,
-            file_size=stored.size,
-            mime_type=mime,
-        )
-    finally:
-        store.close()
-    return str(media.id)
 
 
 def _snapshot() -> object:
@@ -82,7 +60,7 @@ def test_help(run_cli: CliRunner, command: str) -> None:
 
 
 def test_annotate_an_image(run_cli: CliRunner, media_dir: Path) -> None:
-    image = _store_media(media_dir / "scan.png", "image/png")
+    image = store_media(media_dir / "scan.png", "image/png")
 
     empty = _json(run_cli("annotations", "list", image, "--json"))
     assert (empty["usefulness"], empty["boxes"], empty["model_versions"]) == (None, [], [])
@@ -142,7 +120,7 @@ def test_annotate_an_image(run_cli: CliRunner, media_dir: Path) -> None:
 
 
 def test_a_still_takes_its_size_from_its_frames_row(run_cli: CliRunner, media_dir: Path) -> None:
-    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
     still = _json(run_cli("frames", "extract", video, "--frame", "3", "--json"))["frame"]
     width = still["width"]
     media = still["frame_media_id"]
@@ -162,8 +140,8 @@ def test_a_still_takes_its_size_from_its_frames_row(run_cli: CliRunner, media_di
 
 
 def test_bad_input_is_one_line_and_changes_nothing(run_cli: CliRunner, media_dir: Path) -> None:
-    image = _store_media(media_dir / "scan.png", "image/png")
-    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    image = store_media(media_dir / "scan.png", "image/png")
+    video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
     assert run_cli("annotations", "set-box", image, "CM", "0", "0", "50", "50").returncode == 0
     store = open_local_store(get_settings())
     try:

@@ -9,7 +9,6 @@ import signal
 import subprocess
 import sys
 import threading
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.models import Media
 from iamedic_desktop.services.local_store import open_local_store
+from tests.e2e.cli_store import store_media
 from tests.media_samples import VIDEO_SPECS, VideoSpec, make_image, make_video
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -32,29 +32,6 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_video(LONG_SPEC, directory)
     make_image(directory, "scan.png")
     return directory
-
-
-def _store_media(path: Path, mime: str) -> str:
-    """A study in the CLI's own store holding ``path`` as a media row; returns the media id."""
-    from iamedic_desktop.services.media_records import create_media
-    from iamedic_desktop.services.studies import create_study
-
-    store = open_local_store(get_settings())
-    try:
-        study = create_study(store.uow, store.actor, f"Study {uuid.uuid4().hex[:6]}")
-        stored = store.media.copy_in(path)
-        media = create_media(
-            store.uow,
-            store.actor,
-            study.id,
-            filename=path.name,
-            file_path=stored.key,
-            file_size=stored.size,
-            mime_type=mime,
-        )
-    finally:
-        store.close()
-    return str(media.id)
 
 
 def _json(result: subprocess.CompletedProcess[str]) -> dict:
@@ -84,14 +61,14 @@ def test_help(run_cli: CliRunner, path: list[str]) -> None:
 
 def test_at_minus_zero_is_zero(run_cli: CliRunner, media_dir: Path) -> None:
     """``--at -0`` takes the still at 0.000 s: in its row and in its name."""
-    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
     frame = _json(run_cli("frames", "extract", video, "--at", "-0", "--json"))["frame"]
     assert "-0" not in json.dumps(frame["timestamp_seconds"])
     assert f"_{video}_0.000s_" in frame["still"]["filename"], frame["still"]["filename"]
 
 
 def test_extract_then_list(run_cli: CliRunner, media_dir: Path) -> None:
-    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
 
     one = _json(run_cli("frames", "extract", video, "--at", "0.5", "--json"))
     assert one["created"] is True
@@ -134,7 +111,7 @@ def test_extract_then_list(run_cli: CliRunner, media_dir: Path) -> None:
 def test_extract_prints_a_table_and_says_when_the_still_exists(
     run_cli: CliRunner, media_dir: Path
 ) -> None:
-    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
     made = run_cli("frames", "extract", video, "--frame", "3")
     assert made.returncode == 0, made.stderr
     assert made.stdout.startswith("✅ Still at 0.120 s recorded.")
@@ -155,7 +132,7 @@ def test_extract_prints_a_table_and_says_when_the_still_exists(
 def test_bad_requests_fail_cleanly(
     run_cli: CliRunner, media_dir: Path, args: list[str], complaint: str
 ) -> None:
-    video = _store_media(media_dir / "h264_mp4.mp4", "video/mp4")
+    video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
     result = run_cli("frames", "extract", video, *args, "--json")
     assert result.returncode == 1, result.stderr
     assert result.stderr.startswith("❌ ") and complaint in result.stderr
@@ -163,7 +140,7 @@ def test_bad_requests_fail_cleanly(
 
 
 def test_an_image_is_refused(run_cli: CliRunner, media_dir: Path) -> None:
-    image = _store_media(media_dir / "scan.png", "image/png")
+    image = store_media(media_dir / "scan.png", "image/png")
     for args in (["list", image], ["extract", image, "--every-frames", "5"]):
         result = run_cli("frames", *args)
         assert result.returncode == 1
@@ -188,7 +165,7 @@ def test_usage_errors_exit_2(run_cli: CliRunner, args: list[str]) -> None:
 
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_extracted(media_dir: Path) -> None:
-    video = _store_media(media_dir / f"{LONG_SPEC.name}.mp4", "video/mp4")
+    video = store_media(media_dir / f"{LONG_SPEC.name}.mp4", "video/mp4")
     # stderr on a terminal, so the command shows its progress line, as a user would see it.
     command = [sys.executable, "-m", "iamedic_desktop", "frames", "extract", video]
     master, slave = os.openpty()
