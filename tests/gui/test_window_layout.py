@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import QCoreApplication, QRect, Qt
 from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QAbstractButton, QDockWidget, QScrollArea
 from pytestqt.qtbot import QtBot
@@ -103,6 +103,13 @@ def _open_long_study(qtbot: QtBot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.browser.media_list.model.rowCount() == 1)
 
 
+def _settle() -> None:
+    """Let the layouts settle: they run on posted events (layout requests), twice over."""
+    for _ in range(2):
+        QCoreApplication.sendPostedEvents(None, 0)
+        QCoreApplication.processEvents()
+
+
 def test_long_texts_are_elided_and_never_widen_the_window_before_and_after_a_restart(
     qtbot: QtBot, main_window_factory: WindowFactory
 ) -> None:
@@ -120,7 +127,7 @@ def test_long_texts_are_elided_and_never_widen_the_window_before_and_after_a_res
     first.annotation.undo_stack.push(QUndoCommand(LONG_UNDO))
     first.notify("Imported " + LONG_NAME + " into " + LONG_ALIAS)
     qtbot.waitUntil(lambda: first.browser.media_title.toolTip().endswith(LONG_ALIAS + "'"))
-    qtbot.wait(50)  # layouts settle on posted events
+    _settle()
 
     assert _layout(first) == before
     _assert_buttons_inside(first)
@@ -134,7 +141,7 @@ def test_long_texts_are_elided_and_never_widen_the_window_before_and_after_a_res
         second.show()
     qtbot.waitExposed(second)
     qtbot.waitUntil(lambda: second.current_study is not None, timeout=LOAD_TIMEOUT_MS)
-    qtbot.wait(50)
+    _settle()
     assert _layout(second) == before
     _assert_buttons_inside(second)
 
@@ -194,7 +201,7 @@ def test_view_reset_layout_brings_back_the_default_layout(
     assert "Reset layout" in [a.text() for a in reset]
     window.window_actions.trigger("reset_layout")
     qtbot.waitUntil(lambda: window.annotation_dock.isVisible() and not window.browser.isFloating())
-    qtbot.wait(50)
+    _settle()
     assert _layout(window) == default
     assert window.window_actions.actions["reset_layout"].shortcut().toString() == "Ctrl+Shift+0"
 
@@ -211,7 +218,7 @@ def test_at_800_by_600_opening_a_video_does_not_grow_the_window(
     qtbot.waitExposed(window)
     window.open_media(media)
     qtbot.waitUntil(lambda: window.player.shown_frame == 0, timeout=LOAD_TIMEOUT_MS)
-    qtbot.wait(50)
+    _settle()
     assert window.size().toTuple() == SMALL
     _layout(window)
     _assert_buttons_inside(window)
