@@ -84,6 +84,9 @@ class SettingsDialog(QDialog):
             self.tabs.addTab(self.admin_tab, "Administration")
         self.message = QLabel(self, wordWrap=True)
         self.message.setObjectName("settingsMessage")
+        for tab in self._form_tabs:
+            if isinstance(tab, SettingsFieldsTab):
+                tab.edited.connect(lambda: self._say(""))
         buttons = QDialogButtonBox(self)
         self.save_button = buttons.addButton(QDialogButtonBox.StandardButton.Save)
         self.cancel_button = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)

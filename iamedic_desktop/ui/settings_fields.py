@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -22,6 +22,8 @@ from iamedic_desktop.ui import theme
 
 class SettingsFieldsTab(QWidget):
     """A form of named fields; ``values`` reads them, ``show_errors`` writes the reasons."""
+
+    edited = Signal()  # a field was changed by hand: its reason, if any, no longer holds
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -55,7 +57,15 @@ class SettingsFieldsTab(QWidget):
         self.form.addRow(caption, row)
         self.fields[name] = widget
         self.errors[name] = error
+        if isinstance(widget, QLineEdit):
+            widget.textEdited.connect(lambda _text: self._edited(error))
+        elif isinstance(widget, QComboBox):
+            widget.activated.connect(lambda _index: self._edited(error))
         return widget
+
+    def _edited(self, error: QLabel) -> None:
+        error.hide()
+        self.edited.emit()
 
     def add_note(self, text: str) -> QLabel:
         """A line of explanation under the fields above it."""

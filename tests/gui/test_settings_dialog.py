@@ -150,6 +150,22 @@ def test_each_bad_value_is_refused_beside_its_field_and_nothing_is_written(
     assert not default_settings_file().exists()
 
 
+def test_correcting_a_refused_field_clears_its_reason_and_the_refusal(
+    qtbot: QtBot, runner: OperationRunner
+) -> None:
+    dialog = _dialog(qtbot, runner)
+    _type_into(qtbot, dialog, "offline_days", "-2")
+    qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    error = _error(dialog, "offline_days")
+    qtbot.waitUntil(error.isVisible)
+    assert "Not saved" in dialog.message.text()
+
+    qtbot.keyClick(_focused(), Qt.Key.Key_Backspace)  # "-" left: still to be checked
+    assert not error.isVisible()
+    assert "Not saved" not in dialog.message.text()
+    assert not default_settings_file().exists()
+
+
 def test_a_data_folder_that_is_a_file_is_refused(
     qtbot: QtBot, runner: OperationRunner, tmp_path: Path
 ) -> None:
