@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from collections.abc import Callable
@@ -12,6 +11,7 @@ import pytest
 
 from iamedic_desktop import __version__
 from iamedic_desktop.core.settings import Settings, get_settings
+from tests.e2e.cli_support import assert_clean_failure, json_of
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
 WEB_REVISION = "92a0e66dec74"
@@ -32,20 +32,6 @@ HELP_PATHS = [
     ["studies", "rename"],
     ["studies", "delete"],
 ]
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert result.stderr.startswith("❌ "), result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-    for fragment in fragments:
-        assert fragment in result.stderr
 
 
 @pytest.mark.parametrize("path", HELP_PATHS, ids=lambda p: " ".join(p) or "iamedic")
@@ -94,16 +80,16 @@ def test_usage_errors_exit_2(run_cli: CliRunner, args: list[str], complaint: str
 
 
 def test_studies_round_trip(run_cli: CliRunner) -> None:
-    first = _json(run_cli("studies", "create", "Anatomy 20w", "--json"))
-    second = _json(run_cli("studies", "create", "NT check 12w", "--json"))
+    first = json_of(run_cli("studies", "create", "Anatomy 20w", "--json"))
+    second = json_of(run_cli("studies", "create", "NT check 12w", "--json"))
     assert (first["alias"], first["is_active"], first["media_count"]) == ("Anatomy 20w", True, 0)
 
-    listing = _json(run_cli("studies", "list", "--json"))
+    listing = json_of(run_cli("studies", "list", "--json"))
     assert listing["total"] == 2
     assert [s["alias"] for s in listing["items"]] == ["NT check 12w", "Anatomy 20w"]
     assert listing["items"][0]["id"] == second["id"]
 
-    renamed = _json(run_cli("studies", "rename", first["id"], "Anatomy 21w", "--json"))
+    renamed = json_of(run_cli("studies", "rename", first["id"], "Anatomy 21w", "--json"))
     assert (renamed["id"], renamed["alias"]) == (first["id"], "Anatomy 21w")
 
     table = run_cli("studies", "list", "--search", "anatomy")
@@ -113,47 +99,47 @@ def test_studies_round_trip(run_cli: CliRunner) -> None:
     assert first["id"] in lines[1] and "Anatomy 21w" in lines[1]
     assert lines[-1] == "(1–1 of 1)"
 
-    deleted = _json(run_cli("studies", "delete", "NT check 12w", "--json"))
+    deleted = json_of(run_cli("studies", "delete", "NT check 12w", "--json"))
     assert (deleted["id"], deleted["is_active"]) == (second["id"], False)
-    assert _json(run_cli("studies", "list", "--json"))["total"] == 1
-    everything = _json(run_cli("studies", "list", "--include-deleted", "--json"))
+    assert json_of(run_cli("studies", "list", "--json"))["total"] == 1
+    everything = json_of(run_cli("studies", "list", "--include-deleted", "--json"))
     assert everything["total"] == 2
 
 
 def test_paging_options_reach_the_listing(run_cli: CliRunner) -> None:
     for alias in ("A1", "A2", "A3"):
         assert run_cli("studies", "create", alias).returncode == 0
-    page = _json(run_cli("studies", "list", "--offset", "1", "--limit", "1", "--json"))
+    page = json_of(run_cli("studies", "list", "--offset", "1", "--limit", "1", "--json"))
     assert (page["offset"], page["limit"], page["total"]) == (1, 1, 3)
     assert [s["alias"] for s in page["items"]] == ["A2"]
 
 
 def test_a_duplicate_alias_is_refused_readably(run_cli: CliRunner) -> None:
     assert run_cli("studies", "create", "Twin pregnancy").returncode == 0
-    _assert_clean_failure(run_cli("studies", "create", "Twin pregnancy"), "Twin pregnancy")
-    assert _json(run_cli("studies", "list", "--json"))["total"] == 1
+    assert_clean_failure(run_cli("studies", "create", "Twin pregnancy"), "Twin pregnancy")
+    assert json_of(run_cli("studies", "list", "--json"))["total"] == 1
 
 
 def test_an_unknown_study_is_a_clean_failure(run_cli: CliRunner) -> None:
-    _assert_clean_failure(run_cli("studies", "delete", "no such study"))
+    assert_clean_failure(run_cli("studies", "delete", "no such study"))
 
 
 def test_db_status_then_upgrade(run_cli: CliRunner) -> None:
-    before = _json(run_cli("db", "status", "--json"))
+    before = json_of(run_cli("db", "status", "--json"))
     assert (before["exists"], before["current"], before["is_current"]) == (False, None, False)
 
-    upgraded = _json(run_cli("db", "upgrade", "--json"))
+    upgraded = json_of(run_cli("db", "upgrade", "--json"))
     assert upgraded["current"] == upgraded["head"] == before["head"]
     assert upgraded["is_current"] is True
 
-    after = _json(run_cli("db", "status", "--json"))
+    after = json_of(run_cli("db", "status", "--json"))
     assert (after["exists"], after["current"], after["is_current"]) == (True, before["head"], True)
     human = run_cli("db", "status")
     assert re.search(r"^Up to date\s+yes$", human.stdout, flags=re.MULTILINE), human.stdout
 
 
 def test_users_list_shows_the_local_user(run_cli: CliRunner) -> None:
-    page = _json(run_cli("users", "list", "--json"))
+    page = json_of(run_cli("users", "list", "--json"))
     assert page["total"] == 1
     (user,) = page["items"]
     assert user["email"] == "local@iamedic.invalid"
@@ -162,29 +148,29 @@ def test_users_list_shows_the_local_user(run_cli: CliRunner) -> None:
 
 
 def test_central_commands_need_a_url(run_cli: CliRunner) -> None:
-    _assert_clean_failure(run_cli("central", "status"), "IAMEDIC_CENTRAL_URL")
+    assert_clean_failure(run_cli("central", "status"), "IAMEDIC_CENTRAL_URL")
 
 
 def test_an_unreachable_central_database_is_a_clean_failure(run_cli: CliRunner) -> None:
     url = "postgresql+psycopg2://clinic:pw-not-shown@127.0.0.1:9/iamedic"
     result = run_cli("central", "status", env={"IAMEDIC_CENTRAL_URL": url})
-    _assert_clean_failure(result, "not reachable")
+    assert_clean_failure(result, "not reachable")
     assert "pw-not-shown" not in result.stderr
 
 
 @pytest.mark.postgres
 def test_central_upgrade_on_a_fresh_database(run_cli: CliRunner, pg_database: str) -> None:
     env = {"IAMEDIC_CENTRAL_URL": pg_database}
-    before = _json(run_cli("central", "status", "--json", env=env))
+    before = json_of(run_cli("central", "status", "--json", env=env))
     assert (before["central_tables_present"], before["is_current"]) == (False, False)
 
-    upgraded = _json(run_cli("central", "upgrade", "--json", env=env))
+    upgraded = json_of(run_cli("central", "upgrade", "--json", env=env))
     assert upgraded["web_revision"] == WEB_REVISION
     assert upgraded["central_tables_present"] is True
     assert upgraded["workstation_current"] == upgraded["workstation_head"]
     assert upgraded["is_current"] is True
 
-    again = _json(run_cli("central", "status", "--json", env=env))
+    again = json_of(run_cli("central", "status", "--json", env=env))
     assert again == upgraded
 
 
@@ -203,7 +189,7 @@ def test_a_central_url_of_another_kind_is_refused(
 ) -> None:
     url = url.format(tmp=tmp_path)
     result = run_cli("central", command, env={"IAMEDIC_CENTRAL_URL": url})
-    _assert_clean_failure(
+    assert_clean_failure(
         result, "IAMEDIC_CENTRAL_URL", "postgresql://", "postgresql+psycopg2://", "postgres://"
     )
     assert len(result.stderr.strip().splitlines()) == 1
@@ -220,11 +206,11 @@ def test_central_upgrade_takes_the_webs_url_forms(
     url = f"{scheme}://{pg_database.split('://', 1)[1]}"
     env = {"IAMEDIC_CENTRAL_URL": url}
 
-    upgraded = _json(run_cli("central", "upgrade", "--json", env=env))
+    upgraded = json_of(run_cli("central", "upgrade", "--json", env=env))
 
     assert upgraded["is_current"] is True
     assert upgraded["url"].startswith(f"{scheme}://")
-    assert _json(run_cli("central", "status", "--json", env=env)) == upgraded
+    assert json_of(run_cli("central", "status", "--json", env=env)) == upgraded
 
 
 @pytest.mark.parametrize("inside", [False, True], ids=["the-file", "inside-the-file"])
@@ -235,7 +221,7 @@ def test_a_data_folder_that_is_a_file_is_a_clean_failure(
     afile.write_text("a file where the data folder should be", encoding="utf-8")
     data_dir = afile / "store" if inside else afile
     result = run_cli("studies", "list", env={"IAMEDIC_DATA_DIR": str(data_dir)})
-    _assert_clean_failure(result, "IAMEDIC_DATA_DIR", "is a file, not a folder")
+    assert_clean_failure(result, "IAMEDIC_DATA_DIR", "is a file, not a folder")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -247,13 +233,13 @@ def test_a_file_in_place_of_a_folder_of_the_data_folder_is_a_clean_failure(
     data_dir.mkdir()
     (data_dir / blocked).write_text("in the way", encoding="utf-8")
     result = run_cli("studies", "list", env={"IAMEDIC_DATA_DIR": str(data_dir)})
-    _assert_clean_failure(result, str(data_dir / blocked))
+    assert_clean_failure(result, str(data_dir / blocked))
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_invalid_settings_are_a_clean_failure(run_cli: CliRunner) -> None:
     result = run_cli("studies", "list", env={"IAMEDIC_LOG_LEVEL": "LOUD"})
-    _assert_clean_failure(result, "IAMEDIC_LOG_LEVEL", "LOUD")
+    assert_clean_failure(result, "IAMEDIC_LOG_LEVEL", "LOUD")
 
 
 @pytest.mark.usefixtures("restore_root_logger")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.models import Base, DoctorProfile, User, UserRole
 from iamedic_desktop.services.local_store import open_local_store
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
+from tests.e2e.cli_support import json_of
 from tests.factories import make_admin, make_user, seeding
 from tests.support.idp import running_idp
 
@@ -37,11 +37,6 @@ ADMIN_PATHS = [
     ["doctors", "update"],
     ["doctors", "status"],
 ]
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def _refused(result: subprocess.CompletedProcess[str], fragment: str) -> None:
@@ -74,7 +69,7 @@ def applicants() -> None:
 
 @pytest.mark.usefixtures("applicants")
 def test_review_and_manage_on_this_workstation(run_cli: CliRunner) -> None:
-    listing = _json(run_cli("users", "list", "--json"))
+    listing = json_of(run_cli("users", "list", "--json"))
     assert listing["where"] == "this workstation"
     assert [u["email"] for u in listing["items"]] == [
         "abe@example.org",
@@ -86,10 +81,10 @@ def test_review_and_manage_on_this_workstation(run_cli: CliRunner) -> None:
     lines = table.stdout.splitlines()
     assert [line.split()[1] for line in lines[1:3]] == ["bea@example.org", "abe@example.org"]
     assert lines[-1] == "Where: this workstation"
-    pending = _json(run_cli("doctors", "pending", "--json"))
+    pending = json_of(run_cli("doctors", "pending", "--json"))
     assert [p["email"] for p in pending["items"]] == ["bea@example.org", "abe@example.org"]
 
-    approved = _json(
+    approved = json_of(
         run_cli("doctors", "approve", "BEA@example.org", "--notes", "Welcome", "--json")
     )
     assert (approved["changed"], approved["role_granted"]) == (True, True)
@@ -102,16 +97,16 @@ def test_review_and_manage_on_this_workstation(run_cli: CliRunner) -> None:
     ]
     _refused(run_cli("doctors", "approve", "abe@example.org"), "a denial is final")
 
-    granted = _json(run_cli("users", "grant", "bea@example.org", "admin", "--json"))
+    granted = json_of(run_cli("users", "grant", "bea@example.org", "admin", "--json"))
     assert (granted["changed"], granted["user"]["roles"]) == (True, ["admin", "doctor"])
     again = run_cli("users", "grant", "bea@example.org", "admin")
     assert again.stdout.splitlines()[0] == "bea@example.org already holds the admin role."
-    off = _json(run_cli("users", "deactivate", "abe@example.org", "--json"))
+    off = json_of(run_cli("users", "deactivate", "abe@example.org", "--json"))
     assert (off["changed"], off["user"]["is_active"]) == (True, False)
-    inactive = _json(run_cli("users", "list", "--active", "no", "--json"))
+    inactive = json_of(run_cli("users", "list", "--active", "no", "--json"))
     assert [u["email"] for u in inactive["items"]] == ["abe@example.org"]
-    assert _json(run_cli("users", "activate", "abe@example.org", "--json"))["changed"] is True
-    revoked = _json(run_cli("users", "revoke", "bea@example.org", "admin", "--json"))
+    assert json_of(run_cli("users", "activate", "abe@example.org", "--json"))["changed"] is True
+    revoked = json_of(run_cli("users", "revoke", "bea@example.org", "admin", "--json"))
     assert revoked["user"]["roles"] == ["doctor"]
 
     _refused(run_cli("users", "revoke", "local@iamedic.invalid", "admin"), "only active admin")
@@ -136,7 +131,7 @@ def test_own_registration_status(run_cli: CliRunner) -> None:
 
 def test_an_unreachable_central_database_acts_here_and_says_so(run_cli: CliRunner) -> None:
     env = {"IAMEDIC_CENTRAL_URL": "postgresql://clinic@127.0.0.1:9/iamedic"}
-    listing = _json(run_cli("users", "list", "--json", env=env))
+    listing = json_of(run_cli("users", "list", "--json", env=env))
     assert listing["where"] == (
         "this workstation (offline: the central database 127.0.0.1:9/iamedic is unreachable)"
     )
@@ -207,10 +202,10 @@ def test_a_signed_in_admin_acts_on_the_central_database(
         assert "Signed in as Ada Admin <ada@example.org>" in out
 
         where = f"central database 127.0.0.1:5432/{make_url(pg_database).database}"
-        listing = _json(run_cli("users", "list", "--json", env=env))
+        listing = json_of(run_cli("users", "list", "--json", env=env))
         assert listing["where"] == where
         assert [u["email"] for u in listing["items"]] == ["ben@example.org", "ada@example.org"]
-        decision = _json(run_cli("doctors", "approve", "ben@example.org", "--json", env=env))
+        decision = json_of(run_cli("doctors", "approve", "ben@example.org", "--json", env=env))
         assert (decision["where"], decision["role_granted"]) == (where, True)
         human = run_cli("users", "grant", "ben@example.org", "admin", env=env)
         assert human.stdout.splitlines() == [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import uuid
 from collections.abc import Callable
@@ -13,7 +12,7 @@ import pytest
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.schemas.predictions import BoxPredictionIn
 from iamedic_desktop.services.local_store import open_local_store
-from tests.e2e.cli_store import store_media
+from tests.e2e.cli_support import json_of, store_media
 from tests.factories import make_doctor, make_media, make_study, seeding, store_snapshot
 from tests.media_samples import VIDEO_SPECS, make_image, make_video
 
@@ -34,11 +33,6 @@ def _snapshot() -> object:
         return store_snapshot(store.uow)
     finally:
         store.close()
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def _refused(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -62,10 +56,10 @@ def test_help(run_cli: CliRunner, command: str) -> None:
 def test_annotate_an_image(run_cli: CliRunner, media_dir: Path) -> None:
     image = store_media(media_dir / "scan.png", "image/png")
 
-    empty = _json(run_cli("annotations", "list", image, "--json"))
+    empty = json_of(run_cli("annotations", "list", image, "--json"))
     assert (empty["usefulness"], empty["boxes"], empty["model_versions"]) == (None, [], [])
 
-    added = _json(
+    added = json_of(
         run_cli("annotations", "set-box", image, "nasal bone", "10", "20", "30", "40", "--json")
     )
     assert added["action"] == "added"
@@ -74,7 +68,7 @@ def test_annotate_an_image(run_cli: CliRunner, media_dir: Path) -> None:
         10,
         40,
     )
-    moved = _json(
+    moved = json_of(
         run_cli("annotations", "set-box", image, "nasal bone", "50", "0", "20", "20", "--json")
     )
     assert moved["action"] == "moved" and moved["box"]["id"] == added["box"]["id"]
@@ -94,7 +88,7 @@ def test_annotate_an_image(run_cli: CliRunner, media_dir: Path) -> None:
     finally:
         store.close()
 
-    listing = _json(run_cli("annotations", "list", image, "--json"))
+    listing = json_of(run_cli("annotations", "list", image, "--json"))
     assert [b["bb_class"] for b in listing["boxes"]] == ["CM", "nasal bone"]
     assert all(b["is_hidden"] is False for b in listing["boxes"])
     assert listing["model_versions"] == ["fetal_boxes - 2"]
@@ -106,27 +100,27 @@ def test_annotate_an_image(run_cli: CliRunner, media_dir: Path) -> None:
         and "fetal_boxes - 2" in shown.stdout
     )
 
-    gone = _json(run_cli("annotations", "delete-box", image, "CM", "--json"))
+    gone = json_of(run_cli("annotations", "delete-box", image, "CM", "--json"))
     assert gone["bb_class"] == "CM"
     useful = run_cli("annotations", "set-usefulness", image, "1")
     assert useful.returncode == 0 and "0 box(es) removed" in useful.stdout, useful
     not_useful = run_cli("annotations", "set-usefulness", image, "0")
     assert not_useful.returncode == 0, not_useful.stderr
     assert "not useful; 1 box(es) removed" in not_useful.stdout
-    after = _json(run_cli("annotations", "list", image, "--json"))
+    after = json_of(run_cli("annotations", "list", image, "--json"))
     assert (after["usefulness"]["usefulness"], after["boxes"]) == (0, [])
-    again = _json(run_cli("annotations", "set-usefulness", image, "1", "--json"))
+    again = json_of(run_cli("annotations", "set-usefulness", image, "1", "--json"))
     assert (again["label"]["usefulness"], again["removed_boxes"]) == (1, [])
 
 
 def test_a_still_takes_its_size_from_its_frames_row(run_cli: CliRunner, media_dir: Path) -> None:
     video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
-    still = _json(run_cli("frames", "extract", video, "--frame", "3", "--json"))["frame"]
+    still = json_of(run_cli("frames", "extract", video, "--frame", "3", "--json"))["frame"]
     width = still["width"]
     media = still["frame_media_id"]
     edge = str(width - 10)
     assert (
-        _json(run_cli("annotations", "set-box", media, "IT", edge, "0", "10", "10", "--json"))[
+        json_of(run_cli("annotations", "set-box", media, "IT", edge, "0", "10", "10", "--json"))[
             "action"
         ]
         == "added"

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.models import Media
 from iamedic_desktop.services.local_store import open_local_store
-from tests.e2e.cli_store import store_media
+from tests.e2e.cli_support import json_of, store_media
 from tests.media_samples import VIDEO_SPECS, VideoSpec, make_image, make_video
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -32,11 +32,6 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     make_video(LONG_SPEC, directory)
     make_image(directory, "scan.png")
     return directory
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def _assert_store_consistent() -> None:
@@ -62,7 +57,7 @@ def test_help(run_cli: CliRunner, path: list[str]) -> None:
 def test_at_minus_zero_is_zero(run_cli: CliRunner, media_dir: Path) -> None:
     """``--at -0`` takes the still at 0.000 s: in its row and in its name."""
     video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
-    frame = _json(run_cli("frames", "extract", video, "--at", "-0", "--json"))["frame"]
+    frame = json_of(run_cli("frames", "extract", video, "--at", "-0", "--json"))["frame"]
     assert "-0" not in json.dumps(frame["timestamp_seconds"])
     assert f"_{video}_0.000s_" in frame["still"]["filename"], frame["still"]["filename"]
 
@@ -70,22 +65,22 @@ def test_at_minus_zero_is_zero(run_cli: CliRunner, media_dir: Path) -> None:
 def test_extract_then_list(run_cli: CliRunner, media_dir: Path) -> None:
     video = store_media(media_dir / "h264_mp4.mp4", "video/mp4")
 
-    one = _json(run_cli("frames", "extract", video, "--at", "0.5", "--json"))
+    one = json_of(run_cli("frames", "extract", video, "--at", "0.5", "--json"))
     assert one["created"] is True
     assert (one["frame"]["frame_number"], one["frame"]["timestamp_seconds"]) == (12, 0.5)
     assert one["frame"]["still"]["mime_type"] == "image/jpeg"
 
-    by_number = _json(run_cli("frames", "extract", video, "--frame", "12", "--json"))
+    by_number = json_of(run_cli("frames", "extract", video, "--frame", "12", "--json"))
     assert by_number["created"] is True and by_number["frame"]["timestamp_seconds"] == 0.48
 
-    batch = _json(run_cli("frames", "extract", video, "--every-frames", "10", "--json"))
+    batch = json_of(run_cli("frames", "extract", video, "--every-frames", "10", "--json"))
     assert (batch["planned"], batch["created"], batch["cancelled"]) == (5, 5, False)
     assert [s["frame"]["frame_number"] for s in batch["stills"]] == [0, 10, 20, 30, 40]
 
-    seconds = _json(run_cli("frames", "extract", video, "--every-seconds", "0.4", "--json"))
+    seconds = json_of(run_cli("frames", "extract", video, "--every-seconds", "0.4", "--json"))
     assert (seconds["created"], seconds["existing"]) == (0, 5)  # same timestamps: reused
 
-    listing = _json(run_cli("frames", "list", video, "--json"))
+    listing = json_of(run_cli("frames", "list", video, "--json"))
     assert listing["total"] == 7
     assert [f["frame_number"] for f in listing["items"]] == [0, 10, 12, 12, 20, 30, 40]
     assert [f["timestamp_seconds"] for f in listing["items"]] == [

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -12,6 +11,7 @@ import pytest
 from pydicom.data import get_testdata_file
 
 from iamedic_desktop.core.settings import get_settings
+from tests.e2e.cli_support import json_of
 from tests.media_samples import VIDEO_SPECS, make_image, make_video
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -34,11 +34,6 @@ def exam(tmp_path: Path, media_dir: Path) -> Path:
     return folder
 
 
-def _json(result: subprocess.CompletedProcess[str], code: int = 0) -> dict:
-    assert result.returncode == code, result.stderr
-    return json.loads(result.stdout)
-
-
 @pytest.mark.parametrize(
     "path", [["import"], ["media"], ["media", "list"], ["media", "probe"]], ids=" ".join
 )
@@ -54,7 +49,7 @@ def test_help(run_cli: CliRunner, path: list[str]) -> None:
 
 def test_import_then_list(run_cli: CliRunner, exam: Path) -> None:
     assert run_cli("studies", "create", "Exam").returncode == 0
-    report = _json(run_cli("import", "Exam", str(exam), "--json"))
+    report = json_of(run_cli("import", "Exam", str(exam), "--json"))
     assert report["refused"] == [] and report["duplicates"] == []
     imported = {m["filename"]: m for m in report["imported"]}
     assert {n: (m["media_type"], m["mime_type"]) for n, m in imported.items()} == {
@@ -66,7 +61,7 @@ def test_import_then_list(run_cli: CliRunner, exam: Path) -> None:
     for media in imported.values():
         assert (media_dir / media["file_path"]).stat().st_size == media["file_size"]
 
-    listing = _json(run_cli("media", "list", "Exam", "--json"))
+    listing = json_of(run_cli("media", "list", "Exam", "--json"))
     assert listing["total"] == 3
     assert all(set(item) >= MEDIA_FIELDS for item in listing["items"])
     assert {m["id"] for m in listing["items"]} == {m["id"] for m in imported.values()}
@@ -77,7 +72,7 @@ def test_import_then_list(run_cli: CliRunner, exam: Path) -> None:
     assert header == ["ID", "NAME", "TYPE", "MIME", "SIZE", "STATUS", "CREATED"]
     assert table.stdout.splitlines()[-1] == "(3 media)"
 
-    again = _json(run_cli("import", "Exam", str(exam / "still.png"), "--json"))
+    again = json_of(run_cli("import", "Exam", str(exam / "still.png"), "--json"))
     assert again["imported"] == []
     assert [d["existing"]["id"] for d in again["duplicates"]] == [imported["still.png"]["id"]]
 
@@ -88,7 +83,7 @@ def test_a_refusal_exits_1_and_the_rest_is_imported(
     assert run_cli("studies", "create", "Mixed").returncode == 0
     (exam / "notes.mp4").write_text("not a video\n" * 20)
     result = run_cli("import", "Mixed", str(exam), str(tmp_path / "missing.png"), "--json")
-    report = _json(result, code=1)
+    report = json_of(result, code=1)
     assert len(report["imported"]) == 3
     assert {Path(r["path"]).name for r in report["refused"]} == {"notes.mp4", "missing.png"}
     assert f"❌ {exam / 'notes.mp4'}: This is a text file" in result.stderr
@@ -113,7 +108,7 @@ def test_import_needs_a_path(run_cli: CliRunner) -> None:
 
 
 def test_probe_shows_what_an_import_would_see(run_cli: CliRunner, exam: Path) -> None:
-    video = _json(run_cli("media", "probe", str(exam / "clip.avi"), "--json"))
+    video = json_of(run_cli("media", "probe", str(exam / "clip.avi"), "--json"))
     assert (video["kind"], video["mime_type"], video["plan"]) == (
         "video",
         "video/x-msvideo",
@@ -121,9 +116,9 @@ def test_probe_shows_what_an_import_would_see(run_cli: CliRunner, exam: Path) ->
     )
     assert (video["width"], video["height"], video["probe"]["codec"]) == (320, 240, "mpeg4")
     assert video["probe"]["frame_count"] == 50 and video["probe"]["fps"] == 25.0
-    dicom = _json(run_cli("media", "probe", str(exam / "loop.dcm"), "--json"))
+    dicom = json_of(run_cli("media", "probe", str(exam / "loop.dcm"), "--json"))
     assert (dicom["kind"], dicom["frame_count"], dicom["fps"]) == ("dicom", 30, 30.0)
-    image = _json(run_cli("media", "probe", str(exam / "still.png"), "--json"))
+    image = json_of(run_cli("media", "probe", str(exam / "still.png"), "--json"))
     assert (image["kind"], image["mime_type"]) == ("image", "image/png")
 
     human = run_cli("media", "probe", str(exam / "clip.avi"))

@@ -3,25 +3,12 @@ unambiguous (NFC, no invisible characters, never an id's spelling)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 from collections.abc import Callable
 
+from tests.e2e.cli_support import assert_clean_failure, json_of
+
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-def _json(result: subprocess.CompletedProcess[str]) -> dict:
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
-def _assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
-    assert result.returncode == 1, (result.stdout, result.stderr)
-    assert result.stderr.startswith("❌ "), result.stderr
-    assert "Traceback" not in result.stderr
-    assert result.stdout == ""
-    for fragment in fragments:
-        assert fragment in result.stderr, result.stderr
 
 
 def test_restore_has_help(run_cli: CliRunner) -> None:
@@ -32,60 +19,60 @@ def test_restore_has_help(run_cli: CliRunner) -> None:
 
 
 def test_a_deleted_study_is_restored_as_the_message_says(run_cli: CliRunner) -> None:
-    created = _json(run_cli("studies", "create", "Twin pregnancy", "--json"))
+    created = json_of(run_cli("studies", "create", "Twin pregnancy", "--json"))
     assert run_cli("studies", "delete", "Twin pregnancy").returncode == 0
 
     taken = run_cli("studies", "create", "Twin pregnancy")
-    _assert_clean_failure(taken, "deleted study", "iamedic studies restore 'Twin pregnancy'")
+    assert_clean_failure(taken, "deleted study", "iamedic studies restore 'Twin pregnancy'")
 
     restored = run_cli("studies", "restore", "Twin pregnancy")
     assert restored.returncode == 0, restored.stderr
     assert restored.stdout.startswith("✅ Study 'Twin pregnancy' restored with no media.")
     assert created["id"] in restored.stdout
-    listing = _json(run_cli("studies", "list", "--json"))
+    listing = json_of(run_cli("studies", "list", "--json"))
     assert [(s["id"], s["is_active"]) for s in listing["items"]] == [(created["id"], True)]
 
 
 def test_restoring_an_active_study_is_a_plain_no_op(run_cli: CliRunner) -> None:
-    created = _json(run_cli("studies", "create", "Still here", "--json"))
+    created = json_of(run_cli("studies", "create", "Still here", "--json"))
     again = run_cli("studies", "restore", created["id"])
     assert again.returncode == 0, again.stderr
     assert again.stdout.startswith("⚠️ Study 'Still here' is not deleted; nothing to restore.")
-    as_json = _json(run_cli("studies", "restore", "Still here", "--json"))
+    as_json = json_of(run_cli("studies", "restore", "Still here", "--json"))
     assert as_json["restored"] is False
     assert as_json["study"]["id"] == created["id"]
 
 
 def test_restore_by_id_as_json(run_cli: CliRunner) -> None:
-    created = _json(run_cli("studies", "create", "By id", "--json"))
+    created = json_of(run_cli("studies", "create", "By id", "--json"))
     assert run_cli("studies", "delete", created["id"]).returncode == 0
-    restored = _json(run_cli("studies", "restore", created["id"], "--json"))
+    restored = json_of(run_cli("studies", "restore", created["id"], "--json"))
     assert restored["restored"] is True
     assert (restored["study"]["id"], restored["study"]["is_active"]) == (created["id"], True)
     assert restored["message"] == "Study 'By id' restored with no media."
 
 
 def test_restoring_an_unknown_study_is_a_clean_failure(run_cli: CliRunner) -> None:
-    _assert_clean_failure(run_cli("studies", "restore", "no such study"), "no such study")
+    assert_clean_failure(run_cli("studies", "restore", "no such study"), "no such study")
 
 
 def test_an_alias_spelled_like_an_id_is_refused(run_cli: CliRunner) -> None:
-    target = _json(run_cli("studies", "create", "Target", "--json"))
-    _assert_clean_failure(run_cli("studies", "create", target["id"]), "spelled like a study id")
-    _assert_clean_failure(
+    target = json_of(run_cli("studies", "create", "Target", "--json"))
+    assert_clean_failure(run_cli("studies", "create", target["id"]), "spelled like a study id")
+    assert_clean_failure(
         run_cli("studies", "rename", "Target", target["id"].upper()), "spelled like a study id"
     )
     # The id still names the study it belongs to.
-    renamed = _json(run_cli("studies", "rename", target["id"], "Target 2", "--json"))
+    renamed = json_of(run_cli("studies", "rename", target["id"], "Target 2", "--json"))
     assert renamed["id"] == target["id"]
 
 
 def test_aliases_that_look_alike_are_one_alias(run_cli: CliRunner) -> None:
-    created = _json(run_cli("studies", "create", "Cafe\u0301", "--json"))
+    created = json_of(run_cli("studies", "create", "Cafe\u0301", "--json"))
     assert created["alias"] == "Caf\u00e9"
-    _assert_clean_failure(run_cli("studies", "create", "Caf\u00e9"), "already have a study")
-    _assert_clean_failure(
+    assert_clean_failure(run_cli("studies", "create", "Caf\u00e9"), "already have a study")
+    assert_clean_failure(
         run_cli("studies", "create", "Caf\u200b\u00e9"), "invisible character", "U+200B"
     )
-    _assert_clean_failure(run_cli("studies", "create", "\u202eCafe"), "U+202E")
-    assert _json(run_cli("studies", "list", "--json"))["total"] == 1
+    assert_clean_failure(run_cli("studies", "create", "\u202eCafe"), "U+202E")
+    assert json_of(run_cli("studies", "list", "--json"))["total"] == 1

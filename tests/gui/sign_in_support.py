@@ -5,9 +5,7 @@ from __future__ import annotations
 import threading
 import urllib.request
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import keyring
 import pytest
 from pytestqt.qtbot import QtBot
 
@@ -16,6 +14,7 @@ from iamedic_desktop.ui.main_window import MainWindow
 from tests.integration.session_support import settings_for
 from tests.support.idp import IdpHandle, running_idp
 from tests.support.keyring_file import FileKeyring
+from tests.support.keyring_fixture import file_keyring_fixture  # noqa: F401  (re-exported)
 
 LOAD_TIMEOUT_MS = 20_000
 ADA = ("ada.doctor@example.org", "Dr. Ada")
@@ -48,18 +47,6 @@ def _follow(url: str) -> None:
             answer.read()
     except OSError:
         pass  # a refused sign-in may answer with an error page: the window says why
-
-
-@pytest.fixture(name="file_keyring")
-def file_keyring_fixture(tmp_path: Path) -> Iterator[FileKeyring]:
-    """A real keyring backend in the test's folder."""
-    previous = keyring.get_keyring()
-    backend = FileKeyring(tmp_path / "keyring.json")
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture(name="idp")

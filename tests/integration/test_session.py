@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from pathlib import Path
 
-import keyring
 import pytest
 from sqlalchemy import func, select, update
 
@@ -32,18 +30,9 @@ from tests.factories import make_media, make_study, seeding
 from tests.integration.session_support import browser_sign_in, settings_for
 from tests.support.idp import IdpHandle, running_idp
 from tests.support.keyring_file import FileKeyring
+from tests.support.keyring_fixture import file_keyring_fixture  # noqa: F401  (fixture)
 
 EMAIL = "ada.doctor@example.org"
-
-
-@pytest.fixture
-def file_keyring(tmp_path: Path) -> Iterator[FileKeyring]:
-    """A real keyring backend over a file in the test's folder (never the machine's own)."""
-    previous = keyring.get_keyring()
-    backend = FileKeyring(tmp_path / "keyring.json")
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 @pytest.fixture

@@ -1,7 +1,10 @@
-"""The CLI's own store, filled directly for tests of commands that act on media."""
+"""What the CLI tests share: the JSON a command printed, a clean refusal, and the CLI's own
+store filled directly for commands that act on media."""
 
 from __future__ import annotations
 
+import json
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -30,3 +33,19 @@ def store_media(path: Path, mime: str) -> str:
     finally:
         store.close()
     return str(media.id)
+
+
+def json_of(result: subprocess.CompletedProcess[str], code: int = 0) -> dict:
+    """The JSON a command printed, once it exited with ``code``."""
+    assert result.returncode == code, result.stderr
+    return json.loads(result.stdout)
+
+
+def assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Refused as the README promises: exit 1, one ``❌`` line, no traceback, nothing printed."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert result.stderr.startswith("❌ "), result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
