@@ -5,7 +5,10 @@ a power cut) leaves at most a ``.partial`` file or a complete file that no row n
 store's own ``.partial`` files are removed at the next start; a stored file is never deleted:
 one that no row names is moved to ``<data>/orphans/<date>/``. A media row whose file is missing
 is never deleted (its annotations are a clinician's work): it is marked ``failed`` and
-reported, and restored once its file is back with the recorded size and SHA-256.
+reported, and restored once its file is back with the recorded size and SHA-256. A media row
+with neither a file nor a ``media_files`` record was pulled from the central database and its
+file is not fetched yet (``services/media_fetch.py``): it is left as it is, neither marked
+(``failed`` would be pushed to the central database) nor reported missing.
 
 Another process may be importing into the same store while this one starts. Every writer holds
 ``media_write_lock`` (shared) from its first byte written until its row is committed; the
@@ -116,7 +119,7 @@ def _is_intact(media_store: MediaStore, record: MediaFile | None) -> bool:
 def _check_rows(
     uow_factory: UnitOfWorkFactory, media_store: MediaStore
 ) -> tuple[list[MediaDTO], int, int]:
-    """Mark media whose file is missing as failed; bring back those whose file is back."""
+    """Mark media whose stored file is missing as failed; bring back those whose file is back."""
     with uow_factory() as uow:
         session = uow.session
         rows = list(session.scalars(select(Media).order_by(Media.created_at, Media.id)))
@@ -130,6 +133,8 @@ def _check_rows(
         missing = []
         for media in rows:
             record = records.get(media.file_path)
+            if record is None and not _has_file(media_store, media.file_path):
+                continue  # pulled, not fetched yet: its file is in central storage
             if not _has_file(media_store, media.file_path):
                 missing.append(media)
                 if media.upload_status is not UploadStatus.FAILED:

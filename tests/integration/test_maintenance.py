@@ -1,6 +1,7 @@
 """Start-up maintenance: unfinished writes go, files no row names are moved aside (never
-deleted), rows whose file is missing stay (marked failed, with their annotations), and nothing
-is touched while another process writes."""
+deleted), rows whose file is missing stay (marked failed, with their annotations), rows pulled
+from the central database whose file was never fetched are left alone, and nothing is touched
+while another process writes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from sqlalchemy import func, select
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.models import (
     Media,
+    MediaFile,
+    OutboxEntry,
     PictureBBAnnotation,
     PictureClassificationAnnotation,
     Study,
@@ -69,6 +72,8 @@ def _scene(store: LocalStore, tmp_path: Path) -> Scene:
         row = make_media(session, session.get_one(Study, study.id), filename="lost.png")
         make_usefulness(session, row)
         make_box(session, row, bb_class="NT")
+        # Stored here once (its media_files record says so), then the file went.
+        session.add(MediaFile(file_path=row.file_path, sha256="0" * 64, size=row.file_size))
         lost_id = row.id
     partial = store.media.scratch_path(".mp4")
     partial.write_bytes(b"half a video")
@@ -149,3 +154,30 @@ def test_files_are_left_alone_while_another_writer_holds_the_lock(
     later = run_startup_maintenance(store.uow, store.media)
     assert later.files_checked and later.moved_orphans == [scene.orphan]
     _assert_set_aside(store, scene)
+
+
+def _pulled_media(store: LocalStore) -> uuid.UUID:
+    """A media row as sync pulls it: no file in the store and no media_files record."""
+    study = create_study(store.uow, store.actor, "Pulled")
+    with seeding(store.uow) as session:
+        row = make_media(session, session.get_one(Study, study.id), filename="remote.png")
+        make_usefulness(session, row)
+        session.query(OutboxEntry).delete()  # pulled rows are not local changes
+        return row.id
+
+
+def test_a_pulled_media_whose_file_is_not_fetched_yet_is_left_alone(
+    store: LocalStore, tmp_path: Path
+) -> None:
+    scene = _scene(store, tmp_path)
+    remote_id = _pulled_media(store)
+
+    report = run_startup_maintenance(store.uow, store.media)
+
+    assert [m.id for m in report.missing] == [scene.lost_id]
+    assert report.newly_failed == 1
+    with store.uow() as uow:
+        remote = uow.session.get_one(Media, remote_id)
+        assert remote.upload_status is UploadStatus.UPLOADED
+        pushed = uow.session.scalars(select(OutboxEntry.row_id)).all()
+        assert remote_id not in pushed
