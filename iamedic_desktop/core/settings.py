@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="Where the web's media folder is mounted on this workstation, for a "
         "deployment whose central files are stored in that folder.",
     )
+    fetch_media: Literal["on_demand", "eager"] = Field(
+        default="on_demand",
+        description="When the files of media pulled from the central database are fetched: "
+        "on_demand = when a media is opened (or by `iamedic media fetch`); eager = every "
+        "pulled media's file is fetched right after the pull.",
+    )
     log_level: str = "INFO"
     log_max_bytes: int = Field(default=5 * 1024 * 1024, ge=64 * 1024)
     log_backups: int = Field(default=5, ge=1, le=50)

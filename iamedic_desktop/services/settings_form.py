@@ -41,6 +41,7 @@ SAVED_FIELDS = (
     "data_dir",
     "theme",
     "central_url",
+    "fetch_media",
     "oauth_client_id",
     "oauth_client_secret",
     "oauth_issuer",

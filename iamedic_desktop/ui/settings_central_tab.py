@@ -1,4 +1,5 @@
-"""Settings, Central database: the URL's parts, TLS, the password (keyring), Test connection."""
+"""Settings, Central database: the URL's parts, TLS, the password (keyring), when pulled media
+files are fetched, Test connection."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ from iamedic_desktop.ui.operations import OperationRunner, describe_failure
 from iamedic_desktop.ui.settings_fields import SettingsFieldsTab
 
 TLS_MODES = [("libpq default (prefer)", ""), *((mode, mode) for mode in SSL_MODES)]
+FETCH_MODES = [
+    ("When a media is opened", "on_demand"),
+    ("Right after each sync (every pulled media)", "eager"),
+]
 
 
 class SettingsCentralTab(SettingsFieldsTab):
@@ -46,6 +51,7 @@ class SettingsCentralTab(SettingsFieldsTab):
         self.path_field(
             "central_sslrootcert", "CA file:", parts["central_sslrootcert"], folder=False
         )
+        self.choice("fetch_media", "Fetch media files:", FETCH_MODES, settings.fetch_media)
         self.add_note(
             "Leave every field empty to work in local mode. The password is kept in the "
             "system keyring, never in the settings file."
