@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, insert, text
 from sqlalchemy.exc import OperationalError
 
@@ -126,6 +127,15 @@ def engine(pg_database: str) -> Iterator[Engine]:
     engine = create_engine(pg_database)
     yield engine
     engine.dispose()
+
+
+def test_head_from_file_names_is_alembic_head(engine: Engine) -> None:
+    with engine.connect() as conn:
+        scripts = ScriptDirectory.from_config(alembic_config(CENTRAL, conn))
+    chain = [s.revision for s in reversed(list(scripts.walk_revisions()))]
+
+    assert scripts.get_heads() == [HEAD]
+    assert tuple(chain) == revisions(CENTRAL)
 
 
 def test_empty_database_gets_the_web_tables_and_both_version_tables(engine: Engine) -> None:
