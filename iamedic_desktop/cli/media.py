@@ -1,5 +1,5 @@
 """``iamedic import ...`` and ``iamedic media ...``: bringing files into a study, listing them,
-and looking at a file the way an import would."""
+looking at a file the way an import would, and fetching the files of pulled media."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from iamedic_desktop.cli.stores import local_store
 if TYPE_CHECKING:
     from iamedic_desktop.core.settings import Settings
     from iamedic_desktop.schemas.imports import ImportReport
+    from iamedic_desktop.schemas.media_fetch import FetchReport
 
 EXIT_CANCELLED = 130
 
@@ -36,6 +37,15 @@ of each file is judged by its content, never by its name.
 exit status: 0 when every file was imported or was already in the study; 1 when at least one
 was refused (the summary says which and why; everything else was imported); 130 when
 cancelled with Ctrl+C (what was imported before stays imported)."""
+
+_FETCH_HELP = """\
+TARGET is a media id, or a study's alias or id: then every active media of the study whose
+file is not on this workstation yet. Files come from the central database's file storage,
+streamed and checked (size and SHA-256) before they are kept; a damaged copy is not kept.
+
+exit status: 0 when every file named is here; 1 when a file was refused (reasons on stderr,
+the others were fetched) or the central database cannot be reached; 130 when cancelled with
+Ctrl+C (files fetched before stay)."""
 
 _PLANS = {
     "keep": "stored as it is",
@@ -64,8 +74,9 @@ def add_parsers(
 
     media = commands.add_parser(
         "media",
-        help="list a study's media, probe a file",
-        description="The media of a study, and what an import would make of a file.",
+        help="list a study's media, probe a file, fetch pulled files",
+        description="The media of a study, what an import would make of a file, and fetching "
+        "the files of media pulled from the central database.",
     )
     sub = media.add_subparsers(dest="media_command", metavar="COMMAND", required=True)
     listing = sub.add_parser("list", parents=[common], help="a study's media in import order")
@@ -85,6 +96,18 @@ def add_parsers(
     )
     probe.add_argument("file", metavar="FILE", type=Path)
     probe.set_defaults(handler=probe_command)
+
+    fetch = sub.add_parser(
+        "fetch",
+        parents=[common],
+        help="fetch the files of media pulled from the central database",
+        description="Fetch the files of media pulled from the central database (a media "
+        "row arrives without its file).",
+        epilog=_FETCH_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    fetch.add_argument("target", metavar="TARGET", help="a media id, or a study's alias or id")
+    fetch.set_defaults(handler=fetch_command)
 
 
 def shown(path: str) -> str:
@@ -217,3 +240,54 @@ def probe_command(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print_fields(_probe_fields(found))
     return 0
+
+
+def _fetch_summary(report: FetchReport) -> str:
+    if not (report.fetched or report.refused or report.not_reached):
+        return "✅ Nothing to fetch: the files are already on this workstation."
+    mib = report.fetched_bytes / 1024**2
+    line = f"{len(report.fetched)} media file(s) fetched ({mib:.1f} MiB)"
+    if report.already_local:
+        line += f", {len(report.already_local)} already here"
+    if report.refused:
+        return f"❌ {line}, {len(report.refused)} refused (reasons on stderr)"
+    if report.cancelled:
+        return f"⚠️ {line}; cancelled: {len(report.not_reached)} not fetched"
+    return f"✅ {line}"
+
+
+def fetch_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Fetch the files of a media, or of a study's media, that are not here yet."""
+    from iamedic_desktop.core.progress import CancelToken
+    from iamedic_desktop.schemas.media_fetch import FetchReport
+    from iamedic_desktop.services.media_fetch import (
+        central_files,
+        fetch_media,
+        fetch_target,
+        remote_media_ids,
+    )
+
+    token = CancelToken()
+    bar = ProgressBar(sys.stderr)
+    with local_store(settings) as store:
+        wanted = remote_media_ids(store.uow, fetch_target(store.uow, store.actor, args.target))
+        report = FetchReport()
+        if wanted:  # nothing to fetch needs no central database
+            try:
+                with central_files(settings) as files, cancel_on_ctrl_c(token, "file"):
+                    report = fetch_media(
+                        store.uow, store.media, files, wanted, bar, cancel=token, settings=settings
+                    )
+            finally:
+                bar.end()
+    if args.json:
+        print_json(report)
+    else:
+        print(_fetch_summary(report))
+    for refusal in report.refused:
+        print(f"❌ Media {refusal.media.id}: {refusal.reason}", file=sys.stderr)
+    for warning in report.warnings:
+        print(f"⚠️ {warning}", file=sys.stderr)
+    if report.cancelled:
+        return EXIT_CANCELLED
+    return 1 if report.refused else 0

@@ -302,11 +302,11 @@ def fetch_media(
             except CentralDatabaseError as exc:  # the rest would wait for the same server
                 reason = f"The central database cannot be reached ({_cause(exc)})."
                 refused += [FetchRefusal(media=w.media, reason=reason) for w in wanted[index:]]
-                log.warning("⚠️ Fetch stopped at media %s: %s", media.id, reason)
+                log.info("⚠️ Fetch stopped at media %s: %s", media.id, reason)
                 break
             except IamedicError as exc:
                 refused.append(FetchRefusal(media=media, reason=exc.message))
-                log.warning("⚠️ Media %s not fetched: %s", media.id, exc.message)
+                log.info("⚠️ Media %s not fetched: %s", media.id, exc.message)
                 continue
             probe: str | None = None
             try:

@@ -4,14 +4,13 @@ damaged central copy is refused and leaves nothing behind."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, insert, select, text
+from sqlalchemy import Engine, create_engine, func, select, text
 
 from iamedic_desktop.core.errors import CentralDatabaseError, InvalidInputError
 from iamedic_desktop.core.migrate import upgrade_central
@@ -31,6 +30,7 @@ from iamedic_desktop.services.media_fetch import (
 from iamedic_desktop.services.studies import create_study
 from iamedic_desktop.sync.central_files import CHUNK, CentralFiles, open_central_files
 from tests.media_samples import VideoSpec, ffprobe_json, make_image, make_video
+from tests.support.pulled_media import pull_media, put_central, sha256_file
 
 pytestmark = pytest.mark.postgres
 
@@ -66,39 +66,6 @@ def store() -> Iterator[LocalStore]:
     opened.close()
 
 
-def _sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def pull_media(
-    store: LocalStore, study_id: uuid.UUID, source: Path, media_type: MediaType, mime: str
-) -> uuid.UUID:
-    """A media row as sync pulls it: written by plain SQL, no file, no media_files record."""
-    media_id = uuid.uuid4()
-    with store.engine.begin() as conn:
-        conn.execute(
-            insert(Media).values(
-                id=media_id,
-                study_id=study_id,
-                filename=f"pulled{source.suffix}",
-                file_path=str(uuid.uuid4()),
-                file_size=source.stat().st_size,
-                mime_type=mime,
-                media_type=media_type,
-                upload_status=UploadStatus.UPLOADED,
-                is_active=True,
-            )
-        )
-    return media_id
-
-
-def _put(store: LocalStore, files: CentralFiles, media_id: uuid.UUID, source: Path) -> str:
-    with store.uow() as uow:
-        key = uow.session.get_one(Media, media_id).file_path
-    files.put(key, source, source.stat().st_size, _sha(source))
-    return key
-
-
 def _outbox_rows(store: LocalStore, media_id: uuid.UUID) -> int:
     with store.uow() as uow:
         query = select(func.count()).where(OutboxEntry.row_id == media_id)
@@ -112,7 +79,7 @@ def _pulled_video(
     source = make_video(BIG_VIDEO, tmp_path / "central")
     assert source.stat().st_size > 1.5 * CHUNK  # streamed in more than one chunk
     media_id = pull_media(store, study.id, source, MediaType.VIDEO, "video/mp4")
-    return study.id, media_id, source, _put(store, files, media_id, source)
+    return study.id, media_id, source, put_central(store, files, media_id, source)
 
 
 def test_a_pulled_video_is_fetched_verified_probed_and_then_used(
@@ -134,7 +101,7 @@ def test_a_pulled_video_is_fetched_verified_probed_and_then_used(
     with store.uow() as uow:
         record = uow.session.get_one(MediaFile, key)
         status = uow.session.get_one(Media, media_id).upload_status
-    assert (record.sha256, record.size) == (_sha(source), source.stat().st_size)
+    assert (record.sha256, record.size) == (sha256_file(source), source.stat().st_size)
     probe = json.loads(record.probe_json or "{}")
     truth = ffprobe_json(source)
     assert (probe["width"], probe["height"]) == (640, 480)
@@ -199,7 +166,7 @@ def test_an_image_the_web_stored_is_checked_by_its_size(
     assert not store.media.exists(keys[short])
     with store.uow() as uow:
         record = uow.session.get_one(MediaFile, keys[good])
-    assert (record.sha256, record.probe_json) == (_sha(source), None)
+    assert (record.sha256, record.probe_json) == (sha256_file(source), None)
 
 
 def test_a_file_left_without_its_record_is_checked_against_the_central_copy(
