@@ -21,6 +21,7 @@ from iamedic_desktop.models.central import (
     UserRole,
 )
 from iamedic_desktop.models.local import BoxSource, LocalIdentity, MediaFile, OutboxEntry
+from iamedic_desktop.models.sync import SyncBase, SyncConflict, SyncErrorEntry, SyncState
 
 CENTRAL_TABLES: tuple[str, ...] = tuple(Base.metadata.tables)
 
@@ -44,6 +45,10 @@ __all__ = [
     "PictureClassificationPrediction",
     "Role",
     "Study",
+    "SyncBase",
+    "SyncConflict",
+    "SyncErrorEntry",
+    "SyncState",
     "UploadStatus",
     "User",
     "UserRole",

@@ -1,7 +1,6 @@
 """Local-only bookkeeping of the embedded store: its identity, sign-in sessions, the outbox.
 
-These tables never exist centrally. The sync layer grows them (tombstones, base versions,
-cursors); for now they record which rows changed locally so nothing edited offline is missed.
+These tables never exist centrally; the sync's own ones are in ``models/sync.py``.
 """
 
 from __future__ import annotations
@@ -32,7 +31,12 @@ class LocalIdentity(LocalBase):
 
 
 class OutboxEntry(LocalBase):
-    """A central-table row changed locally and not yet pushed (one entry per change)."""
+    """A central-table row changed locally and not yet pushed (one entry per change).
+
+    ``base_version`` is the central version the edit was based on (set from ``sync_base`` by a
+    trigger; None for a row never synced); ``row_json`` is the deleted row of a delete (a
+    tombstone: a box is matched centrally by its media and class, not its id).
+    """
 
     __tablename__ = "sync_outbox"
 
@@ -41,6 +45,8 @@ class OutboxEntry(LocalBase):
     row_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, index=True)
     operation: Mapped[str] = mapped_column(String(8), nullable=False)
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    base_version: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    row_json: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class MediaFile(LocalBase):

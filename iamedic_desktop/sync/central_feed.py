@@ -84,19 +84,23 @@ def read_changes(
     cursor: str | None,
     *,
     doctor_id: uuid.UUID | None = None,
+    also_tables: frozenset[str] = frozenset(),
     limit: int = DEFAULT_LIMIT,
 ) -> tuple[list[Change], str]:
     """The changes after ``cursor`` (all, or one doctor's), oldest entry first, and the new cursor.
 
-    Fewer than ``limit`` changes means the reader has caught up: the cursor returned is then
-    this read's snapshot.
+    With ``doctor_id``, only that doctor's changes, plus every change of ``also_tables`` (an
+    admin's users, roles and profiles). Fewer than ``limit`` changes means the reader has
+    caught up: the cursor returned is then this read's snapshot.
     """
     if limit < 1:
         raise ValueError("limit must be at least 1")
     where, old, params = _batch(_parse(cursor))
     if doctor_id is not None:
-        where = f"({where}) AND f.doctor_id = :doctor"
+        also = "OR f.table_name = ANY(:also)" if also_tables else ""
+        where = f"({where}) AND (f.doctor_id = :doctor {also})"
         params["doctor"] = doctor_id
+        params["also"] = sorted(also_tables)
     with consistent_read(connection) as snapshot:
         # The rest of an interrupted batch (old) first, then what committed since its snapshot.
         rows = connection.execute(

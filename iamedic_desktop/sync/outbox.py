@@ -1,5 +1,8 @@
 """Records every local change of a central-table row in ``sync_outbox``, in the same flush.
 
+Each entry gets, from a trigger, the central version its row was last synced at (the version
+the edit is based on); a delete keeps the deleted row (a tombstone).
+
 Because the entry is written in the transaction that changes the row, a crash can never leave a
 change without its outbox entry, nor an entry for a change that was rolled back.
 """
@@ -37,7 +40,16 @@ def _entry(obj: Base, operation: str) -> OutboxEntry:
         table_name=obj.__tablename__,
         row_id=obj.id,  # type: ignore[attr-defined]
         operation=operation,
+        # A tombstone carries the deleted row: a box is matched centrally by media and class.
+        row_json=row_json(obj) if operation == "delete" else None,
     )
+
+
+def row_json(obj: Base) -> str | None:
+    """The row's columns as the JSON the sync exchanges (``sync/rows.py``)."""
+    from iamedic_desktop.sync.rows import dump_row, row_values
+
+    return dump_row(row_values(obj.__tablename__, obj))
 
 
 def track_local_changes(session_factory: sessionmaker[Session]) -> None:
