@@ -5,7 +5,9 @@ executor; the workers runner: two threads for decoding and thumbnails), opens th
 the UI thread, and connects the parts: a study opened in the browser titles the window, a
 media activated there opens in the player and becomes the annotation target, each frame the
 player delivers is painted on the canvas, and every failure takes one path to the status bar
-and the log. Sign-in and the account pages (``sign_in_controller.py``) and the menu bar
+and the log. A media whose file is not here yet (pulled from the central database) is fetched
+first (``media_fetch_controller.py``, on a third runner of its own), its progress shown in the
+review area. Sign-in and the account pages (``sign_in_controller.py``) and the menu bar
 (``menu_bar.py``) are wired here too. The parts themselves live in their own modules.
 """
 
@@ -23,12 +25,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QMainWindow, QWidget
 
+from iamedic_desktop.media.storage import is_key
 from iamedic_desktop.models.central import MediaType
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
 from iamedic_desktop.ui.annotation_canvas import AnnotationCanvasView
 from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.annotation_dock import AnnotationDock
 from iamedic_desktop.ui.keymap import Keymap
+from iamedic_desktop.ui.media_fetch_controller import MediaFetchController
 from iamedic_desktop.ui.menu_bar import WindowMenus
 from iamedic_desktop.ui.player_controller import PlayerController
 from iamedic_desktop.ui.player_panel import PlayerPanel
@@ -101,7 +105,8 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.database = ActivityRunner("Database", self, max_threads=1)
         self.workers = ActivityRunner("Media", self, max_threads=2)
-        for runner in (self.database, self.workers):
+        self.fetches = ActivityRunner("Fetch", self, max_threads=1)  # minutes for a large file
+        for runner in (self.database, self.workers, self.fetches):
             runner.failed.connect(self.notify_error)
             self.status.watch(runner)
 
@@ -111,6 +116,7 @@ class MainWindow(QMainWindow):
         self.follower = StoreFollower(self.database, self.browser, self.annotation, self)
         self.annotation_dock = AnnotationDock(self.annotation, self)
         self.player = PlayerController(self)
+        self.fetcher = MediaFetchController(self.fetches, self)
         self.player_panel = PlayerPanel(self.player, self)
         self.review = ReviewAreaWidget(self.canvas, self.player_panel, self)
         self.setCentralWidget(self.review)
@@ -170,6 +176,7 @@ class MainWindow(QMainWindow):
     def reopen_store(self) -> None:
         """Open the store as whoever acts now: at start, after a sign-in or a sign-out."""
         self.follower.stop()
+        self.fetcher.cancel()
         self.browser.set_store(None)  # the open study closes with it
         self._store = None
         self.annotation.set_store(None)
@@ -214,6 +221,9 @@ class MainWindow(QMainWindow):
         self.account.message.connect(self.notify)
         self.account.failed.connect(self.notify_error)
         self.player.frame_ready.connect(self._frame_ready)
+        self.fetcher.progressed.connect(self._fetch_progressed)
+        self.fetcher.fetched.connect(self._fetched)
+        self.fetcher.failed.connect(self._fetch_failed)
         # The timeline is set up for a media when it has opened; its markers come after.
         self.player.media_opened.connect(lambda _info: self.refresh_markers())
         self.player.playing_changed.connect(self._playing_changed)
@@ -246,6 +256,7 @@ class MainWindow(QMainWindow):
     def close_media(self) -> None:
         """Empty the review area (the study holding the media went away)."""
         self._media = None
+        self.fetcher.cancel()
         self.player.close_media()
         self.annotation.clear_target()
         self.canvas.clear_frame()
@@ -253,15 +264,40 @@ class MainWindow(QMainWindow):
 
     def open_media(self, media: MediaDTO) -> None:
         """Show ``media`` in the review area: the player opens it, annotation targets it."""
-        if self._store is None:
+        store = self._store
+        if store is None:
             return
         self._media = media
+        # One stat, no read: a pulled media's file may not be here yet.
+        if not (is_key(media.file_path) and store.media.exists(media.file_path)):
+            self.player.close_media()
+            self.annotation.clear_target()
+            self.canvas.clear_frame()
+            self.fetcher.fetch(store, media)  # the review area says how far it got
+            return
+        self.fetcher.cancel()
+        self._show_media(store, media)
+
+    def _show_media(self, store: LocalStore, media: MediaDTO) -> None:
         self.review.set_media_open(True)
-        self.player.open_media(self._store.media.path(media.file_path), media)
+        self.player.open_media(store.media.path(media.file_path), media)
         if media.media_type is not MediaType.VIDEO:
             self.annotation.set_target(media, None, None)
         else:
             self.annotation.clear_target()  # a video frame is the target once it is shown
+
+    def _fetch_progressed(self, media_id: uuid.UUID, percent: int) -> None:
+        if self._media is not None and self._media.id == media_id:
+            self.review.show_notice(f"Fetching from the central database… {percent} %")
+
+    def _fetched(self, media: MediaDTO) -> None:
+        if self._store is not None and self._media is not None and self._media.id == media.id:
+            self._show_media(self._store, media)
+
+    def _fetch_failed(self, media: MediaDTO, reason: str) -> None:
+        # The runner has already told the status bar and the log.
+        if self._media is not None and self._media.id == media.id:
+            self.review.show_notice(f"This media's file could not be fetched. {reason}")
 
     def _check_open_media(self) -> None:
         # The media list of the open media's study was read again: is the open media gone?
@@ -394,6 +430,8 @@ class MainWindow(QMainWindow):
         self.follower.stop()
         self.player.close_media()
         self.account.shutdown()  # a sign-in waiting for the browser stops
+        self.fetcher.cancel()
+        self.fetches.shutdown()  # after its current chunk
         self.workers.shutdown()
         # Every edit the user saw applied is written before the store closes.
         if not self.database.drain(DRAIN_TIMEOUT_S):

@@ -1,4 +1,5 @@
-"""The central review area: the canvas above the player panel, in a resizable split."""
+"""The central review area: the canvas above the player panel, in a resizable split; while no
+scan is shown, a line saying what to do or what is happening (a file being fetched)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,20 @@ class ReviewAreaWidget(QWidget):
 
     def set_media_open(self, is_open: bool) -> None:
         """Show the canvas and player (a scan is open) or the hint (none is)."""
+        self.empty_state.setText(EMPTY_TEXT)
         self._top.setCurrentWidget(self.canvas if is_open else self.empty_state)
         self.player_panel.setEnabled(is_open)
+
+    def show_notice(self, text: str) -> None:
+        """Show ``text`` where the scan will be (it is on its way, or why it cannot come)."""
+        self.empty_state.setText(text)
+        self._top.setCurrentWidget(self.empty_state)
+        self.player_panel.setEnabled(False)
+
+    @property
+    def notice(self) -> str:
+        """The line shown while no scan is (the hint, or a notice)."""
+        return self.empty_state.text() if not self.media_open else ""
 
     @property
     def media_open(self) -> bool:
