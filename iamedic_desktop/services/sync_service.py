@@ -10,16 +10,18 @@ Threading: blocking; the CLI calls it directly, the window from its sync worker.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from iamedic_desktop.core.errors import AuthenticationError, CentralDatabaseError, SyncError
-from iamedic_desktop.models import LocalIdentity
+from iamedic_desktop.models import LocalIdentity, Media, MediaFile
 from iamedic_desktop.services.local_mode import IDENTITY_ROW, local_user_id
 from iamedic_desktop.services.local_store import LocalStore
+from iamedic_desktop.services.media_fetch import fetch_media
 from iamedic_desktop.services.permissions import roles_of
-from iamedic_desktop.sync.central_files import open_central_files
+from iamedic_desktop.sync.central_files import CentralFiles, open_central_files
 from iamedic_desktop.sync.engine import SyncEngine
+from iamedic_desktop.sync.pull import PullReport
 from iamedic_desktop.sync.push_files import FileSender
 from iamedic_desktop.sync.scope import Scope
 
@@ -51,13 +53,32 @@ def open_sync(store: LocalStore) -> SyncEngine:
     except BaseException:
         central.dispose()
         raise
+    eager = store.settings.fetch_media == "eager"
     return SyncEngine(
         store.uow,
         central,
         FileSender(files, store.media, store.uow),
         Scope(store.actor.user_id, is_admin, local_user),
         device_id,
+        after_pull=(lambda report: _fetch_pulled(store, files, report)) if eager else None,
     )
+
+
+def _fetch_pulled(store: LocalStore, files: CentralFiles, report: PullReport) -> None:
+    """The ``eager`` setting: every active media whose file is not here is fetched now."""
+    if "media" not in report.tables and not report.loaded:
+        return
+    with store.uow() as uow:
+        wanted = list(
+            uow.session.scalars(
+                select(Media.id)
+                .outerjoin(MediaFile, MediaFile.file_path == Media.file_path)
+                .where(MediaFile.file_path.is_(None), Media.is_active.is_(True))
+                .order_by(Media.created_at)
+            )
+        )
+    if wanted:
+        fetch_media(store.uow, store.media, files, wanted, settings=store.settings)
 
 
 def _check_account(central: object, store: LocalStore) -> None:

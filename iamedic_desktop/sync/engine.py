@@ -80,8 +80,10 @@ class SyncEngine:
         device_id: uuid.UUID,
         *,
         batch: int = 2000,
+        after_pull: Callable[[PullReport], None] | None = None,
     ) -> None:
         self.batch = batch
+        self.after_pull = after_pull  # e.g. fetch the pulled media's files (eager setting)
         self.uow = uow_factory
         self.central = central
         self.files = files
@@ -105,6 +107,8 @@ class SyncEngine:
                 if do_pull:
                     report.pulled = pull(self.uow, self.central, self.scope,
                                          batch=self.batch, checkpoint=checkpoint)  # fmt: skip
+                    if self.after_pull is not None:
+                        self.after_pull(report.pulled)
                 if do_push:
                     report.pushed = push(self.uow, self.central, self.files, self.scope,
                                          batch=self.batch, checkpoint=checkpoint)  # fmt: skip

@@ -160,3 +160,32 @@ def test_a_web_save_recreating_unchanged_boxes_is_no_conflict(
         assert report.conflicts == 0
         assert [b for b in table_rows(central, "picture_bb_annotations") if 7 in b]
         assert _doctor_rows(one.store.engine, doctor) == _doctor_rows(central, doctor)
+
+
+def test_pulled_media_files_are_fetched_after_the_pull_when_eager(
+    central: Engine, pg_database: str, tmp_path: Path
+) -> None:
+    add_doctor(central, "a@example.org")
+    first = _ws(tmp_path, "one", pg_database, "a@example.org")
+    with workstation(first) as one:
+        _, media_id = _annotated_study(one, tmp_path)
+        one.sync()
+        key = one.store.media.path(_file_path(one, media_id))
+    for mode, expected in (("on_demand", False), ("eager", True)):
+        settings = workstation_settings(tmp_path / mode, pg_database, fetch_media=mode)
+        sign_in_store(settings, "a@example.org")
+        with workstation(settings) as other:
+            other.sync()
+            path = other.store.media.path(_file_path(other, media_id))
+            assert path.exists() is expected
+            if expected:
+                assert path.read_bytes() == key.read_bytes()
+
+
+def _file_path(ws: Workstation, media_id: uuid.UUID) -> str:
+    with ws.store.engine.connect() as conn:
+        return str(
+            conn.execute(
+                text("SELECT file_path FROM media WHERE id = :m"), {"m": media_id.hex}
+            ).scalar_one()
+        )
