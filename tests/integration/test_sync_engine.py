@@ -189,3 +189,33 @@ def _file_path(ws: Workstation, media_id: uuid.UUID) -> str:
                 text("SELECT file_path FROM media WHERE id = :m"), {"m": media_id.hex}
             ).scalar_one()
         )
+
+
+def test_local_mode_work_is_pushed_only_once_a_signed_in_user_takes_it(
+    central: Engine, pg_database: str, tmp_path: Path
+) -> None:
+    from iamedic_desktop.core.errors import AuthenticationError
+    from iamedic_desktop.services.local_store import open_local_store
+    from iamedic_desktop.services.sessions import answer_local_studies
+    from iamedic_desktop.services.sync_service import open_sync
+
+    doctor = add_doctor(central, "a@example.org")
+    settings = workstation_settings(tmp_path / "one", pg_database)
+    store = open_local_store(settings)
+    try:
+        studies.create_study(store.uow, store.actor, "Made offline")
+        with pytest.raises(AuthenticationError, match="Sign in before syncing"):
+            open_sync(store)
+    finally:
+        store.close()
+    sign_in_store(settings, "a@example.org")
+    with workstation(settings) as one:
+        one.sync()
+        assert table_rows(central, "studies") == set()  # left with the local clinician
+        answer_local_studies(one.store.uow, one.store.actor, take=True)
+        report = one.sync()
+        assert report.pushed.refused == 0
+        assert {row[2] for row in table_rows(central, "studies")} == {"Made offline"}
+        assert _doctor_rows(one.store.engine, doctor) == _doctor_rows(central, doctor)
+        local_users = table_rows(central, "users")
+        assert all("local@" not in str(row) for row in local_users)
