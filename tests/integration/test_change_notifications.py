@@ -74,6 +74,7 @@ def _commit_later(engine: Engine, delay: float, write: Any) -> tuple[threading.T
     return thread, moments
 
 
+@pytest.mark.timing  # a wall-clock bound: run alone (.ci/dev test), not beside other workers
 def test_a_web_write_wakes_a_waiting_listener_within_a_second_with_the_doctors_id(
     engine: Engine,
 ) -> None:
@@ -100,7 +101,7 @@ def test_wait_returns_an_empty_set_when_nothing_changes(engine: Engine) -> None:
         waited = time.monotonic() - started
 
     assert received == set()
-    assert 0.3 <= waited < 1.0
+    assert 0.3 <= waited < 3.0
 
 
 def test_a_1000_row_statement_notifies_once_per_doctor(engine: Engine) -> None:
@@ -184,7 +185,7 @@ def test_a_terminated_listener_connection_raises_a_clear_error(engine: Engine) -
             listener.wait(0.1)
 
     assert killed == 1
-    assert noticed < 1.0
+    assert noticed < 3.0  # told by the server, not by the 5 s timeout
     with ChangeListener(engine) as again:  # the caller's reconnect
         with engine.begin() as conn:
             insert_study(conn, doctor)
