@@ -19,7 +19,7 @@ EXIT_CANCELLED = 130  # what a shell reports for Ctrl+C
 
 FRAME_COLUMNS: list[Column] = [
     ("ID", lambda f: f.id),
-    ("FRAME", lambda f: f.frame_number),
+    ("FRAME", lambda f: f.frame_index),  # derived from the timestamp; "-" while unknown
     ("TIME_S", lambda f: f"{f.timestamp_seconds:.3f}"),
     ("STILL", lambda f: f.frame_media_id),
     ("FILENAME", lambda f: f.still.filename),

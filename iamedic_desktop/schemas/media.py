@@ -39,7 +39,12 @@ class MediaDTO(BaseModel):
 
 
 class FrameDTO(BaseModel):
-    """A still taken from a video: the frames row with its still's media row."""
+    """A still taken from a video: the frames row with its still's media row.
+
+    ``frame_index`` is where the still sits in its video: the frame the player shows at
+    ``timestamp_seconds`` (None while the video's frame timing is unknown). ``frame_number`` is
+    the column as stored, which the web fills with other meanings: read ``frame_index``.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -48,6 +53,7 @@ class FrameDTO(BaseModel):
     frame_media_id: uuid.UUID
     timestamp_seconds: float
     frame_number: int
+    frame_index: int | None
     width: int
     height: int
     is_active: bool

@@ -2,9 +2,11 @@
 
 "Previous" follows how a clinician walks through a scan: for a video frame (a still, or a frame
 not taken as a still yet) it is the nearest active still of the same video at an earlier frame
-number that has at least one box; for an image, the nearest earlier image of the same study, in
-import order, that has one. Reading only: copying is done with ``annotations.add_box`` so each
-copied box is checked, recorded in the outbox and undoable like a drawn one.
+that has at least one box, each still placed by its timestamp (``frame_timing.py``; by the
+timestamp alone while the video's frame timing is unknown); for an image, the nearest earlier
+image of the same study, in import order, that has one. Reading only: copying is done with
+``annotations.add_box`` so each copied box is checked, recorded in the outbox and undoable like
+a drawn one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.models import Frame, Media, MediaType, PictureBBAnnotation
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.annotations import BoxAnnotationDTO
+from iamedic_desktop.services.frame_timing import frame_index, video_timing
 from iamedic_desktop.services.media_records import frame_of_still
 from iamedic_desktop.services.permissions import load_media_for_actor, require_doctor_role
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
@@ -35,7 +38,7 @@ class PreviousBoxesDTO(BaseModel):
 
     source_media_id: uuid.UUID
     source_filename: str
-    frame_number: int | None  # the source still's frame number; None for an image
+    frame_number: int | None  # the source still's frame index; None: an image, or not known
     boxes: list[BoxAnnotationDTO]
 
 
@@ -47,22 +50,30 @@ def _has_box() -> Exists:
 
 
 def _previous_still(
-    session: Session, video_id: uuid.UUID, before_frame: int
-) -> tuple[Frame, Media] | None:
-    row = session.execute(
+    session: Session, video_id: uuid.UUID, before: int | None, before_seconds: float | None
+) -> tuple[Frame, Media, int | None] | None:
+    """The annotated still nearest before frame ``before`` (or, with the video's frame timing
+    unknown, before ``before_seconds``), with its frame index."""
+    rows = session.execute(
         select(Frame, Media)
         .join(Media, Media.id == Frame.frame_media_id)
         .where(
             Frame.video_media_id == video_id,
-            Frame.frame_number < before_frame,
             Frame.is_active.is_(True),
             Media.is_active.is_(True),
             _has_box(),
         )
-        .order_by(Frame.frame_number.desc(), Frame.timestamp_seconds.desc())
-        .limit(1)
-    ).first()
-    return (row[0], row[1]) if row is not None else None
+        .order_by(Frame.timestamp_seconds.desc(), Frame.created_at.desc())
+    ).all()
+    timing = video_timing(session, video_id)
+    for frame, still in rows:  # latest first: the first one before is the nearest
+        index = frame_index(frame.timestamp_seconds, timing)
+        if index is not None and before is not None:
+            if index < before:
+                return frame, still, index
+        elif before_seconds is not None and frame.timestamp_seconds < before_seconds:
+            return frame, still, index
+    return None
 
 
 def _previous_image(session: Session, image: Media) -> Media | None:
@@ -125,20 +136,23 @@ def previous_annotated_boxes(
         if media.media_type is MediaType.VIDEO:
             if frame_number is None:
                 raise InvalidInputError("Give the frame number of the video frame at hand.")
-            video_id = media.id
-            number = check_positive_int(frame_number, what="frame number", allow_zero=True)
+            video_id, seconds = media.id, None
+            number: int | None = check_positive_int(
+                frame_number, what="frame number", allow_zero=True
+            )
         else:
             frame = frame_of_still(session, media.id)
             if frame is None:
                 raise InvalidInputError(f"The still '{media.filename}' has no frames row.")
-            video_id, number = frame.video_media_id, frame.frame_number
-        found = _previous_still(session, video_id, number)
+            video_id, seconds = frame.video_media_id, frame.timestamp_seconds
+            number = frame_index(seconds, video_timing(session, video_id))
+        found = _previous_still(session, video_id, number, seconds)
         if found is None:
             return None
-        previous, still = found
+        _previous, still, index = found
         return PreviousBoxesDTO(
             source_media_id=still.id,
             source_filename=still.filename,
-            frame_number=previous.frame_number,
+            frame_number=index,
             boxes=_boxes(session, still.id),
         )

@@ -41,6 +41,7 @@ from iamedic_desktop.schemas.extraction import (
 )
 from iamedic_desktop.schemas.media import MediaDTO
 from iamedic_desktop.schemas.predictions import ClassificationPredictionDTO
+from iamedic_desktop.services.frame_timing import TIMESTAMP_SLACK
 from iamedic_desktop.services.frames import find_frame, list_frames
 from iamedic_desktop.services.media_records import get_media
 from iamedic_desktop.services.media_rules import check_model_version, round_timestamp
@@ -137,7 +138,8 @@ def _frame_index(source: FrameSource, at_seconds: object, frame_number: object) 
     end = round(last + (1.0 / source.fps if source.fps > 0 else 0.0), 6)  # the last one's end
     if seconds > last and seconds >= end:
         raise InvalidInputError(f"{seconds:.3f} s is past the end of the video ({end:.3f} s).")
-    return source.index_at(seconds)
+    # The frame a still at this (millisecond) timestamp is placed at everywhere (frame_timing).
+    return source.index_at(seconds + TIMESTAMP_SLACK)
 
 
 def _batch_message(result: dict[str, int], planned: int, cancelled: bool) -> str:
@@ -200,7 +202,7 @@ def _extract_indices(
         for n, pixels in iter_selected(source, path, list(wanted), tick):
             add(writer.save(n, wanted[n], pixels))
         report(position - first + 1, f"{len(stills)} of {planned} stills", force=True)
-    stills.sort(key=lambda r: r.frame.frame_number)
+    stills.sort(key=lambda r: r.frame.timestamp_seconds)
     message = _batch_message(counts, planned, cancelled)
     log.info("%s %s ('%s')", "⚠️" if cancelled else "✅", message, writer.video.filename)
     return BatchExtractionResult(

@@ -3,7 +3,8 @@
 The media pipeline decodes the frame, stores its JPEG, then calls ``record_frame``. A second
 still at the same timestamp of the same video is not made: the existing one is returned, and a
 soft-deleted one is reactivated with its annotations (not its predictions) cleared, as the web
-does, so stale labels never come back silently.
+does, so stale labels never come back silently. A still's place in its video, ``frame_index``,
+is derived from its timestamp (``frame_timing.py``); ``frame_number`` is written, never read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from iamedic_desktop.models import Frame, Media, MediaType, UploadStatus
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.media import FrameDTO, FrameRecordResult
 from iamedic_desktop.services.annotations import clear_annotations
+from iamedic_desktop.services.frame_timing import FrameTiming, frame_index, video_timing
+from iamedic_desktop.services.media_names import still_display_name
 from iamedic_desktop.services.media_records import media_dto, require_file_unused
 from iamedic_desktop.services.media_rules import (
     check_file_path,
@@ -76,21 +79,27 @@ def still_filename(video_media_id: uuid.UUID, timestamp_seconds: float) -> str:
     return f"frame_{video_media_id}_{seconds:.3f}s_{secrets.token_hex(4)}.jpg"
 
 
-def frame_dto(frame: Frame, still: Media) -> FrameDTO:
-    """The DTO of a frames row with its still."""
+def frame_dto(frame: Frame, still: Media, timing: FrameTiming) -> FrameDTO:
+    """The DTO of a frames row with its still, placed in its video by ``timing``."""
+    index = frame_index(frame.timestamp_seconds, timing)
     return FrameDTO(
         id=frame.id,
         video_media_id=frame.video_media_id,
         frame_media_id=frame.frame_media_id,
         timestamp_seconds=frame.timestamp_seconds,
         frame_number=frame.frame_number,
+        frame_index=index,
         width=frame.width,
         height=frame.height,
         is_active=frame.is_active,
         created_at=frame.created_at,
         updated_at=frame.updated_at,
-        still=media_dto(still),
+        still=media_dto(still, still_display_name(frame.timestamp_seconds, index)),
     )
+
+
+def _dto(session: Session, frame: Frame, still: Media) -> FrameDTO:
+    return frame_dto(frame, still, video_timing(session, frame.video_media_id))
 
 
 def _load_video(session: Session, actor: Actor, video_media_id: object) -> Media:
@@ -146,7 +155,7 @@ def record_frame(
             if frame.is_active and still.is_active:
                 message = f"A still at {timestamp:.3f} s of this video already exists."
                 return FrameRecordResult(
-                    frame=frame_dto(frame, still),
+                    frame=_dto(session, frame, still),
                     created=False,
                     reactivated=False,
                     cleared_annotations=0,
@@ -162,7 +171,7 @@ def record_frame(
                 f"were cleared ({cleared} removed)."
             )
             result = FrameRecordResult(
-                frame=frame_dto(frame, still),
+                frame=_dto(session, frame, still),
                 created=False,
                 reactivated=True,
                 cleared_annotations=cleared,
@@ -196,7 +205,7 @@ def record_frame(
         )
         session.add(frame)
         commit_or_conflict(uow, f"The still at {timestamp:.3f} s could not be recorded.")
-        dto = frame_dto(frame, still)
+        dto = _dto(session, frame, still)
         log.info(
             "✅ Still at %.3f s of '%s' recorded (frame %s)", timestamp, video.filename, dto.id
         )
@@ -222,7 +231,7 @@ def find_frame(
         require_doctor_role(session, actor)
         video = _load_video(session, actor, video_media_id)
         frame = _frame_at(session, video.id, timestamp)
-        return frame_dto(frame, _still(session, frame)) if frame is not None else None
+        return _dto(session, frame, _still(session, frame)) if frame is not None else None
 
 
 def get_frame(uow_factory: UnitOfWorkFactory, actor: Actor, frame_id: str | uuid.UUID) -> FrameDTO:
@@ -231,7 +240,7 @@ def get_frame(uow_factory: UnitOfWorkFactory, actor: Actor, frame_id: str | uuid
         session = uow.session
         require_doctor_role(session, actor)
         frame = load_frame_for_actor(session, actor, frame_id)
-        return frame_dto(frame, _still(session, frame))
+        return _dto(session, frame, _still(session, frame))
 
 
 def list_frames(
@@ -246,7 +255,10 @@ def list_frames(
         session = uow.session
         require_doctor_role(session, actor)
         video = _load_video(session, actor, video_media_id)
-        return [frame_dto(f, s) for f, s in _video_frames(session, video.id, include_deleted)]
+        timing = video_timing(session, video.id)
+        return [
+            frame_dto(f, s, timing) for f, s in _video_frames(session, video.id, include_deleted)
+        ]
 
 
 def delete_frame(
@@ -263,6 +275,6 @@ def delete_frame(
         commit_or_conflict(
             uow, f"The still at {frame.timestamp_seconds:.3f} s could not be deleted."
         )
-        dto = frame_dto(frame, still)
+        dto = _dto(session, frame, still)
         log.info("✅ Still at %.3f s deleted (soft) (frame %s)", dto.timestamp_seconds, dto.id)
     return dto

@@ -392,7 +392,8 @@ def _read_target(store: LocalStore, target: EditTarget, need_frames: bool) -> Lo
     if need_frames:
         frames = {}
         for frame in list_frames(store.uow, store.actor, target.media.id):
-            frames.setdefault(frame.frame_number, frame.frame_media_id)
+            if frame.frame_index is not None:  # None: its place is unknown
+                frames.setdefault(frame.frame_index, frame.frame_media_id)
     if target.still_id is None and frames is not None and target.frame_number is not None:
         target.still_id = frames.get(target.frame_number)
     media_id = target.still_id

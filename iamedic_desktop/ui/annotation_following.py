@@ -145,7 +145,8 @@ def read_again(store: LocalStore, target: EditTarget) -> LoadedTarget | None:
         if target.is_video_frame:
             frames = {}
             for frame in list_frames(store.uow, store.actor, target.media.id):
-                frames.setdefault(frame.frame_number, frame.frame_media_id)
+                if frame.frame_index is not None:  # None: its place is unknown
+                    frames.setdefault(frame.frame_index, frame.frame_media_id)
             media_id = frames.get(target.frame_number) if target.frame_number is not None else None
         if media_id is None:
             return LoadedTarget(frames, None, None, None)

@@ -5,6 +5,7 @@ Enter."""
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
 from iamedic_desktop.models import MediaType
+from iamedic_desktop.models.local import MediaFile
 from iamedic_desktop.services import annotations as annotation_service
 from iamedic_desktop.services.imports import import_paths
 from iamedic_desktop.services.studies import create_study
@@ -134,6 +136,12 @@ def test_names_beside_thumbnails_at_the_default_width(qtbot: QtBot, env: Browser
     study = create_study(store.uow, store.actor, "Scan")
     long_name = "second-trimester-anatomy-survey-cine-loop-number-07.mp4"
     video = add_media(store, study.id, MediaType.VIDEO, name=long_name)
+    with store.uow() as uow:  # its frame timing, as an import records it (the file is not read)
+        probe = json.dumps({"fps": 30.0, "frame_count": 60, "is_vfr": False})
+        uow.session.add(
+            MediaFile(file_path=video.file_path, sha256="0" * 64, size=1, probe_json=probe)
+        )
+        uow.commit()
     jpeg = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(jpeg, "JPEG")
     still = store.media.write_bytes(jpeg.getvalue())

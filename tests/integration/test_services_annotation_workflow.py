@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 from iamedic_desktop.core.errors import InvalidInputError, NotFoundError
-from iamedic_desktop.models import MediaType
+from iamedic_desktop.models import Frame, Media, MediaType
+from iamedic_desktop.models.local import MediaFile
+from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.services.annotation_workflow import previous_annotated_boxes
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from tests.factories import (
@@ -21,41 +24,70 @@ from tests.factories import (
 )
 
 
-def test_previous_still_of_a_video(uow_factory: UnitOfWorkFactory) -> None:
+def _video_with_stills(
+    uow_factory: UnitOfWorkFactory, *, probe: bool
+) -> tuple[Media, dict[str, Frame], Actor]:
+    """A 30 fps video (its probe recorded when ``probe``) and stills at frames 3 to 60."""
     with seeding(uow_factory) as session:
         user = make_doctor(session)
         study = make_study(session, user)
         video = make_media(session, study, media_type=MediaType.VIDEO)
-        early = make_frame(session, video, timestamp_seconds=0.1, frame_number=3)
-        middle = make_frame(session, video, timestamp_seconds=0.5, frame_number=15)
-        unannotated = make_frame(session, video, timestamp_seconds=0.6, frame_number=18)
-        deleted = make_frame(
-            session, video, timestamp_seconds=0.7, frame_number=21, is_active=False
-        )
-        later = make_frame(session, video, timestamp_seconds=2.0, frame_number=60)
-        still = session.get(type(video), early.frame_media_id)
+        if probe:
+            timing = json.dumps({"fps": 30.0, "frame_count": 90, "is_vfr": False})
+            session.add(
+                MediaFile(file_path=video.file_path, sha256="0" * 64, size=1, probe_json=timing)
+            )
+        stills = {
+            "early": make_frame(session, video, timestamp_seconds=0.1, frame_number=3),
+            "middle": make_frame(session, video, timestamp_seconds=0.5, frame_number=15),
+            "unannotated": make_frame(session, video, timestamp_seconds=0.6, frame_number=18),
+            "deleted": make_frame(
+                session, video, timestamp_seconds=0.7, frame_number=21, is_active=False
+            ),
+            "later": make_frame(session, video, timestamp_seconds=2.0, frame_number=60),
+        }
+        still = session.get(type(video), stills["early"].frame_media_id)
         assert still is not None
         make_box(session, still, bb_class="NT", box=(1.0, 2.0, 30.0, 40.0), is_hidden=True)
-        for frame in (middle, deleted, later):
-            other = session.get(type(video), frame.frame_media_id)
+        for name in ("middle", "deleted", "later"):
+            other = session.get(type(video), stills[name].frame_media_id)
             assert other is not None
             make_box(session, other, bb_class="CM", box=(5.0, 6.0, 20.0, 20.0))
-    actor = actor_for(user)
+    return video, stills, actor_for(user)
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite"], indirect=True)  # media_files: local only
+def test_previous_still_of_a_video(uow_factory: UnitOfWorkFactory) -> None:
+    video, stills, actor = _video_with_stills(uow_factory, probe=True)
 
     # A frame without a still yet: addressed by the video and its frame number.
     found = previous_annotated_boxes(uow_factory, actor, video.id, frame_number=30)
     assert found is not None
     # The deleted still at 21 and the still at 18 (no box) are skipped.
-    assert (found.source_media_id, found.frame_number) == (middle.frame_media_id, 15)
+    assert (found.source_media_id, found.frame_number) == (stills["middle"].frame_media_id, 15)
     assert [(b.bb_class, b.x_min, b.width) for b in found.boxes] == [("CM", 5.0, 20.0)]
 
     # A still: the one before it, with hidden boxes as they are.
-    from_still = previous_annotated_boxes(uow_factory, actor, unannotated.frame_media_id)
+    from_still = previous_annotated_boxes(uow_factory, actor, stills["unannotated"].frame_media_id)
     assert from_still is not None and from_still.frame_number == 15
     first = previous_annotated_boxes(uow_factory, actor, video.id, frame_number=15)
     assert first is not None and first.frame_number == 3
     assert [(b.bb_class, b.is_hidden) for b in first.boxes] == [("NT", True)]
-    assert previous_annotated_boxes(uow_factory, actor, early.frame_media_id) is None
+    assert previous_annotated_boxes(uow_factory, actor, stills["early"].frame_media_id) is None
+
+
+def test_without_frame_timing_a_still_finds_the_previous_one_by_its_timestamp(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    video, stills, actor = _video_with_stills(uow_factory, probe=False)
+    from_still = previous_annotated_boxes(uow_factory, actor, stills["unannotated"].frame_media_id)
+    assert from_still is not None
+    assert (from_still.source_media_id, from_still.frame_number) == (
+        stills["middle"].frame_media_id,
+        None,  # the frame is not known: the window names the still instead
+    )
+    # A video frame cannot be placed among the stills without the video's frame timing.
+    assert previous_annotated_boxes(uow_factory, actor, video.id, frame_number=30) is None
 
 
 def test_previous_image_of_a_study(uow_factory: UnitOfWorkFactory) -> None:
