@@ -261,6 +261,25 @@ def _record(uow_factory: UnitOfWorkFactory, media: MediaDTO, sha: str, probe: st
         commit_or_conflict(uow, f"The fetched file {media.file_path} could not be recorded.")
 
 
+def _probe_and_record(
+    worker: IsolatedWorker,
+    uow_factory: UnitOfWorkFactory,
+    media_store: MediaStore,
+    media: MediaDTO,
+    stored: StoredFile,
+    settings: Settings,
+) -> str | None:
+    """Probe and record a placed file; a warning when it cannot be shown (kept all the same:
+    it is the central copy). A failed record leaves the file for the next fetch to check."""
+    probe, warning = None, None
+    try:
+        probe = _probe(worker, media_store, media, settings)
+    except IamedicError as exc:
+        warning = f"The file of media {media.id} was fetched but cannot be shown: {exc.message}"
+    _record(uow_factory, media, stored.sha256, probe)
+    return warning
+
+
 def fetch_media(
     uow_factory: UnitOfWorkFactory,
     media_store: MediaStore,
@@ -296,6 +315,9 @@ def fetch_media(
             try:
                 stored, scratch = _stream_to_scratch(files, media_store, media, meter, cancel)
                 _place(media_store, item, stored, scratch)
+                warning = _probe_and_record(
+                    worker, uow_factory, media_store, media, stored, settings
+                )
             except CancelledError:
                 not_reached = [w.media.id for w in wanted[index:]]
                 break
@@ -308,14 +330,7 @@ def fetch_media(
                 refused.append(FetchRefusal(media=media, reason=exc.message))
                 log.info("⚠️ Media %s not fetched: %s", media.id, exc.message)
                 continue
-            probe: str | None = None
-            try:
-                probe = _probe(worker, media_store, media, settings)
-            except IamedicError as exc:
-                warnings.append(
-                    f"The file of media {media.id} was fetched but cannot be shown: {exc.message}"
-                )
-            _record(uow_factory, media, stored.sha256, probe)
+            warnings += [warning] if warning else []
             fetched.append(media)
             log.info("🔄 Fetched the file of media %s (%d bytes)", media.id, stored.size)
     meter.message = "Fetch finished"

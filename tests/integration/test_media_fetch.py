@@ -208,3 +208,22 @@ def test_no_central_database_or_an_unreachable_one_is_one_clear_sentence() -> No
     with pytest.raises(CentralDatabaseError, match="cannot be reached") as caught:
         central_files(closed).__enter__()
     assert "\n" not in caught.value.message
+
+
+def test_a_verified_file_that_cannot_be_shown_is_kept_with_a_warning(
+    store: LocalStore, files: CentralFiles, tmp_path: Path
+) -> None:
+    study = create_study(store.uow, store.actor, "Odd")
+    source = tmp_path / "odd.mp4"
+    source.write_bytes(b"not a video at all " * 1000)
+    media_id = pull_media(store, study.id, source, MediaType.VIDEO, "video/mp4")
+    key = put_central(store, files, media_id, source)
+
+    report = fetch_media(store.uow, store.media, files, [media_id])
+
+    assert [m.id for m in report.fetched] == [media_id]
+    assert len(report.warnings) == 1 and "cannot be shown" in report.warnings[0]
+    with store.uow() as uow:
+        record = uow.session.get_one(MediaFile, key)
+    assert (record.sha256, record.probe_json) == (sha256_file(source), None)
+    assert remote_media_ids(store.uow, study.id) == []
