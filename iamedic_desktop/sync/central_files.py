@@ -323,11 +323,22 @@ def _copy_verified(source: Path, handle: _Sink, expected: tuple[int, str]) -> No
         os.fsync(fd)
 
 
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _current_umask()  # read once, at import: os.umask is process-wide
+
+
 @contextmanager
 def _atomic_file(folder: Path, name: str) -> Iterator[tuple[IO[bytes], str]]:
     """A temporary file in ``folder``, removed unless the caller renamed it into place."""
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
     try:
+        # mkstemp makes it private (0600): the web, another user on the share, must read it.
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             yield handle, tmp
     finally:

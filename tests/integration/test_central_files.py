@@ -187,3 +187,14 @@ def test_a_device_registers_keeps_its_cursor_and_is_seen(engine: Engine) -> None
     assert (first.cursor, again.cursor, again.name) == (None, "10:12:11", "Reading room 2")
     assert seen.last_seen_at >= first.last_seen_at
     assert seen.created_at == first.created_at
+
+
+def test_a_file_put_in_the_web_folder_is_readable_by_the_web(
+    engine: Engine, web_folder: Path, tmp_path: Path
+) -> None:
+    files = _open(engine, "directory", web_folder)
+    source, size, sha = _sample(tmp_path, 100)
+    key = str(uuid.uuid4())
+    files.put(key, source, size, sha)
+    mode = (web_folder / key).stat().st_mode & 0o777
+    assert mode & 0o044 == 0o044, oct(mode)  # group and others may read (the web's user)
