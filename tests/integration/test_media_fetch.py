@@ -227,3 +227,25 @@ def test_a_verified_file_that_cannot_be_shown_is_kept_with_a_warning(
         record = uow.session.get_one(MediaFile, key)
     assert (record.sha256, record.probe_json) == (sha256_file(source), None)
     assert remote_media_ids(store.uow, study.id) == []
+
+
+@pytest.mark.parametrize("recorded", ["same", "other"])
+def test_a_lost_file_comes_back_only_as_the_one_recorded_here(
+    store: LocalStore, files: CentralFiles, tmp_path: Path, recorded: str
+) -> None:
+    study_id, media_id, source, key = _pulled_video(store, files, tmp_path)
+    sha = sha256_file(source) if recorded == "same" else "0" * 64
+    with store.uow() as uow:  # stored here once, then lost: maintenance marked it failed
+        uow.session.add(MediaFile(file_path=key, sha256=sha, size=source.stat().st_size))
+        uow.commit()
+    assert run_startup_maintenance(store.uow, store.media).newly_failed == 1
+
+    report = fetch_media(store.uow, store.media, files, [media_id])
+
+    if recorded == "same":
+        assert [m.id for m in report.fetched] == [media_id]
+        assert run_startup_maintenance(store.uow, store.media).restored == 1
+    else:
+        assert "not the one this workstation recorded" in report.refused[0].reason
+        assert not store.media.exists(key) and store.media.partial_files() == []
+    assert remote_media_ids(store.uow, study_id) == []  # it has its record either way
