@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 CONFLICT_COLUMNS: list[Column] = [
     ("ID", lambda c: c.id),
-    ("TABLE", lambda c: c.table),
+    ("WHAT", lambda c: c.what),
     ("MEDIA", lambda c: c.media_id or ""),
     ("REASON", lambda c: c.reason),
     ("DETECTED", lambda c: c.detected_at),

@@ -24,6 +24,17 @@ from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from iamedic_desktop.sync.rows import content_columns, load_row, typed
 
 KEEP = ("central", "local")
+_WHAT = {
+    "users": "User",
+    "user_roles": "Role",
+    "doctor_profiles": "Doctor registration",
+    "studies": "Study",
+    "media": "Media",
+    "frames": "Still",
+    "picture_classification_predictions": "Usefulness prediction",
+    "picture_classification_annotations": "Usefulness label",
+    "picture_bb_predictions": "Box prediction",
+}
 
 
 @dataclass(frozen=True)
@@ -40,11 +51,20 @@ class ConflictView:
     central: dict[str, Any] | None
     resolution: str | None
 
+    @property
+    def what(self) -> str:
+        """What the conflict is about, in a clinician's words."""
+        row = self.local or self.central or {}
+        if self.table == "picture_bb_annotations":
+            return f"Box {row.get('bb_class', '')}"
+        return _WHAT.get(self.table, self.table)
+
     def as_json(self) -> dict[str, Any]:
         """The conflict for ``--json`` output."""
         return {
             "id": self.id,
             "table": self.table,
+            "what": self.what,
             "row_id": str(self.row_id),
             "media_id": str(self.media_id) if self.media_id else None,
             "reason": self.reason,

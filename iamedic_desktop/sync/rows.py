@@ -17,7 +17,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, Table, Uuid
+from sqlalchemy import Boolean, Double, Enum, Table, Uuid
 
 from iamedic_desktop.models import Base
 from iamedic_desktop.models.base import UTCDateTime
@@ -101,8 +101,19 @@ def row_values(name: str, row: Any) -> dict[str, Any]:
 
 
 def from_central(name: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Only the copied columns of a central row (the web's tokens dropped), as JSON values."""
-    return {c: _plain(data.get(c)) for c in columns(name)}
+    """Only the copied columns of a central row (the web's tokens dropped), as JSON values;
+    a double that JSON wrote as an integer (40) is a float again (40.0)."""
+    doubles = _DOUBLES.setdefault(
+        name, frozenset(c.name for c in table(name).columns if isinstance(c.type, Double))
+    )
+    out = {c: _plain(data.get(c)) for c in columns(name)}
+    for column in doubles:
+        if isinstance(out.get(column), int):
+            out[column] = float(out[column])
+    return out
+
+
+_DOUBLES: dict[str, frozenset[str]] = {}
 
 
 def typed(name: str, data: dict[str, Any]) -> dict[str, Any]:
