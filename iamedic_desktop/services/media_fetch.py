@@ -68,17 +68,24 @@ CONNECT_TIMEOUT_S = 10
 # --- what to fetch ----------------------------------------------------------------------------
 
 
-def remote_media_ids(uow_factory: UnitOfWorkFactory, target_id: uuid.UUID | str) -> list[uuid.UUID]:
+def remote_media_ids(
+    uow_factory: UnitOfWorkFactory, target_id: uuid.UUID | str | None = None
+) -> list[uuid.UUID]:
     """The media whose file was never fetched: the media ``target_id``, or every active media
-    of the study ``target_id``, in import order."""
-    target = parse_id(target_id, what="media or study")
+    of the study ``target_id`` (None: of every study), in import order."""
     query = (
         select(Media.id)
         .outerjoin(MediaFile, MediaFile.file_path == Media.file_path)
         .where(MediaFile.file_path.is_(None))
-        .where(or_(Media.id == target, and_(Media.study_id == target, Media.is_active.is_(True))))
         .order_by(Media.created_at, Media.id)
     )
+    if target_id is None:
+        query = query.where(Media.is_active.is_(True))
+    else:
+        target = parse_id(target_id, what="media or study")
+        query = query.where(
+            or_(Media.id == target, and_(Media.study_id == target, Media.is_active.is_(True)))
+        )
     with uow_factory() as uow:
         return list(uow.session.scalars(query))
 

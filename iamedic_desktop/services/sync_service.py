@@ -10,14 +10,14 @@ Threading: blocking; the CLI calls it directly, the window from its sync worker.
 
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from iamedic_desktop.core.errors import AuthenticationError, CentralDatabaseError, SyncError
-from iamedic_desktop.models import LocalIdentity, Media, MediaFile
+from iamedic_desktop.models import LocalIdentity
 from iamedic_desktop.services.local_mode import IDENTITY_ROW, local_user_id
 from iamedic_desktop.services.local_store import LocalStore
-from iamedic_desktop.services.media_fetch import fetch_media
+from iamedic_desktop.services.media_fetch import fetch_media, remote_media_ids
 from iamedic_desktop.services.permissions import roles_of
 from iamedic_desktop.sync.central_files import CentralFiles, open_central_files
 from iamedic_desktop.sync.engine import SyncEngine
@@ -68,15 +68,7 @@ def _fetch_pulled(store: LocalStore, files: CentralFiles, report: PullReport) ->
     """The ``eager`` setting: every active media whose file is not here is fetched now."""
     if "media" not in report.tables and not report.loaded:
         return
-    with store.uow() as uow:
-        wanted = list(
-            uow.session.scalars(
-                select(Media.id)
-                .outerjoin(MediaFile, MediaFile.file_path == Media.file_path)
-                .where(MediaFile.file_path.is_(None), Media.is_active.is_(True))
-                .order_by(Media.created_at)
-            )
-        )
+    wanted = remote_media_ids(store.uow)
     if wanted:
         fetch_media(store.uow, store.media, files, wanted, settings=store.settings)
 
