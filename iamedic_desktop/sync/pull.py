@@ -86,6 +86,8 @@ def pull(
             changes, next_cursor = read_changes(
                 conn, cursor, doctor_id=scope.user_id, also_tables=scope.all_rows_of, limit=batch
             )
+        if not changes:
+            return report  # caught up: the cursor stays (nothing is written locally)
         incoming = _net(
             [Incoming(c.table, c.row_id, c.row, c.op == "D", c.version) for c in changes]
         )
