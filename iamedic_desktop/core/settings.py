@@ -176,7 +176,7 @@ class Settings(BaseSettings):
             url = central_engine_url(value)
         except InvalidInputError as exc:
             raise ValueError(exc.message) from None
-        _check_tls(url.query)
+        _check_tls(url.query)  # the paths as libpq gets them: ~ expanded
         return value
 
     @field_validator("mlflow_tracking_uri", mode="after")
@@ -281,13 +281,20 @@ def _web_address(value: str, what: str) -> str:
 
 
 def _check_tls(query: Any) -> None:
-    """The central URL's sslmode is one libpq knows; its sslrootcert is a readable file."""
-    mode = query.get("sslmode")
-    if mode is not None and mode not in SSL_MODES:
-        raise ValueError(f"the TLS mode (sslmode) must be one of {', '.join(SSL_MODES)}")
-    root = query.get("sslrootcert")
-    if root is not None and not Path(str(root)).expanduser().is_file():
-        raise ValueError(f"the CA file (sslrootcert) {root} is not a file")
+    """The TLS files the central URL names are files (the TLS mode was checked with the URL).
+
+    ``sslrootcert=system`` is libpq's word for the operating system's trusted CAs.
+    """
+    for key, what in (
+        ("sslrootcert", "the CA file"),
+        ("sslcert", "the client certificate"),
+        ("sslkey", "the client key"),
+    ):
+        path = query.get(key)
+        if key == "sslrootcert" and path == "system":
+            continue
+        if path is not None and not Path(str(path)).is_file():
+            raise ValueError(f"{what} ({key}) {path} is not a file")
 
 
 def make_folder(path: Path) -> None:

@@ -1,7 +1,9 @@
 """The settings dialog's form without Qt: fields to a candidate Settings, errors to fields, save.
 
 The form holds text as typed. ``validate_form`` builds the central URL from its parts (a URL
-without password), then a candidate ``Settings`` from every field, so the model's own rules
+without password; the query settings without a field of their own, such as a client
+certificate's ``sslcert``/``sslkey`` or ``application_name``, travel in "Other URL options", so
+a save keeps them), then a candidate ``Settings`` from every field, so the model's own rules
 decide; each refusal is mapped back to the field it concerns. ``save_form`` writes the
 settings file once, atomically, and only then puts the central password in the keyring; if the
 keyring refuses, the previous file is put back, so nothing is half-saved.
@@ -18,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from pydantic import ValidationError
 from sqlalchemy.engine import URL, make_url
@@ -35,6 +38,18 @@ log = logging.getLogger(__name__)
 DEFAULT_PORT = 5432
 CENTRAL_PARTS = ("central_host", "central_port", "central_database", "central_user")
 TLS_PARTS = ("central_sslmode", "central_sslrootcert")
+OPTIONS = "central_options"
+# Query settings a field of the form stands for: never taken from "Other URL options".
+_FIELD_OF_KEY = {
+    "host": "Host",
+    "hostaddr": "Host",
+    "port": "Port",
+    "dbname": "Database",
+    "user": "User",
+    "password": "Password",
+    "sslmode": "TLS mode",
+    "sslrootcert": "CA file",
+}
 # What the dialog edits and the file keeps; every other setting in the file is left as it is.
 SAVED_FIELDS = (
     "language",
@@ -84,12 +99,42 @@ def central_parts(url: str | None) -> dict[str, str]:
     return parts
 
 
+def central_options(url: str | None) -> str:
+    """The central URL's query settings that have no field of their own, as ``a=1&b=2``."""
+    if not url:
+        return ""
+    query = make_url(url).query
+    pairs = [
+        (key, item)
+        for key, value in query.items()
+        if key not in _FIELD_OF_KEY
+        for item in ((value,) if isinstance(value, str) else value)
+    ]
+    return urlencode(pairs, safe="/~:")
+
+
+def _options(text: str, errors: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    try:
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=True) if text else []
+    except ValueError:
+        errors[OPTIONS] = "Write the options as name=value pairs joined by &."
+        return {}
+    query: dict[str, tuple[str, ...]] = {}
+    for key, value in pairs:
+        if key in _FIELD_OF_KEY:
+            errors[OPTIONS] = f"Set {key} in the {_FIELD_OF_KEY[key]} field, not here."
+            return {}
+        query[key] = (*query.get(key, ()), value)
+    return query
+
+
 def compose_central_url(fields: Mapping[str, str], errors: dict[str, str]) -> str | None:
     """The central URL (without password) from its parts; a bad part is added to ``errors``."""
     host, port, database, user = (fields.get(name, "").strip() for name in CENTRAL_PARTS)
     mode = fields.get("central_sslmode", "").strip()
     root = fields.get("central_sslrootcert", "").strip()
-    if not (host or port or database or user or root or fields.get("central_password")):
+    options = fields.get(OPTIONS, "").strip()
+    if not (host or port or database or user or root or options or fields.get("central_password")):
         return None  # no central database: local mode
     if not host:
         errors["central_host"] = "The host is needed for a central database."
@@ -108,9 +153,12 @@ def compose_central_url(fields: Mapping[str, str], errors: dict[str, str]) -> st
             errors[name] = f"The {what} name is needed for a central database."
         elif not _NAME.match(value):
             errors[name] = f"The {what} name cannot hold spaces or / ? # @ :."
-    if any(name in errors for name in CENTRAL_PARTS):
+    extra = _options(options, errors)
+    if any(name in errors for name in (*CENTRAL_PARTS, OPTIONS)):
         return None
-    query = {"sslmode": mode} if mode else {}
+    query: dict[str, str | tuple[str, ...]] = {**extra}
+    if mode:
+        query["sslmode"] = mode
     if root:
         query["sslrootcert"] = str(Path(root).expanduser())
     url = URL.create(
@@ -126,6 +174,8 @@ def _field_of(loc: tuple[Any, ...], message: str) -> str:
             return "central_sslmode"
         if "sslrootcert" in message:
             return "central_sslrootcert"
+        if "sslcert" in message or "sslkey" in message:
+            return OPTIONS
         return "central_host"
     return name
 

@@ -1,5 +1,5 @@
 """Settings, Central database: the URL's parts, TLS, the password (keyring), when pulled media
-files are fetched, Test connection."""
+files are fetched, Test connection (reachable, encrypted, server verified)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from PySide6.QtWidgets import QLabel, QPushButton, QWidget
 
 from iamedic_desktop.core.settings import SSL_MODES, Settings
 from iamedic_desktop.services.connection_check import ConnectionReport, check_connection
-from iamedic_desktop.services.settings_form import DEFAULT_PORT, central_parts, compose_central_url
+from iamedic_desktop.services.settings_form import (
+    DEFAULT_PORT,
+    OPTIONS,
+    central_options,
+    central_parts,
+    compose_central_url,
+)
 from iamedic_desktop.ui import theme
 from iamedic_desktop.ui.operations import OperationRunner, describe_failure
 from iamedic_desktop.ui.settings_fields import SettingsFieldsTab
@@ -23,7 +29,8 @@ FETCH_MODES = [
 
 
 class SettingsCentralTab(SettingsFieldsTab):
-    """Host, port, database, user, TLS mode and CA file; the password goes to the keyring."""
+    """Host, port, database, user, TLS mode, CA file and other URL options (a client
+    certificate); the password goes to the keyring."""
 
     def __init__(
         self, settings: Settings, runner: OperationRunner, parent: QWidget | None = None
@@ -51,10 +58,17 @@ class SettingsCentralTab(SettingsFieldsTab):
         self.path_field(
             "central_sslrootcert", "CA file:", parts["central_sslrootcert"], folder=False
         )
+        self.line(
+            OPTIONS,
+            "Other URL options:",
+            central_options(settings.central_url),
+            placeholder="sslcert=/etc/iamedic/client.pem&sslkey=/etc/iamedic/client.key",
+        )
         self.choice("fetch_media", "Fetch media files:", FETCH_MODES, settings.fetch_media)
         self.add_note(
             "Leave every field empty to work in local mode. The password is kept in the "
-            "system keyring, never in the settings file."
+            "system keyring, never in the settings file. Across a network, choose TLS mode "
+            "verify-full and the CA file that signed the database server's certificate."
         )
         self.test_button = QPushButton("Test connection", self)
         self.test_button.setObjectName("testConnection")
