@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from iamedic_desktop import __version__
-from iamedic_desktop.cli import auth, db, doctors, frames, media, studies, sync, users
+from iamedic_desktop.cli import audit, auth, db, doctors, frames, media, studies, sync, users
 from iamedic_desktop.cli.annotations import add_parsers as add_annotation_parsers
 from iamedic_desktop.core.errors import IamedicError, InvalidInputError
 
@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     frames.add_parsers(commands, common)
     add_annotation_parsers(commands, common)  # `annotations` is the __future__ name here
     sync.add_parsers(commands, common)
+    audit.add_parsers(commands, common)
     return parser
 
 

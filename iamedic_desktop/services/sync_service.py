@@ -19,6 +19,7 @@ from iamedic_desktop.services.local_mode import IDENTITY_ROW, local_user_id
 from iamedic_desktop.services.local_store import LocalStore
 from iamedic_desktop.services.media_fetch import fetch_media, remote_media_ids
 from iamedic_desktop.services.permissions import roles_of
+from iamedic_desktop.sync.audit import identify_connections
 from iamedic_desktop.sync.central_files import CentralFiles, open_central_files
 from iamedic_desktop.sync.engine import SyncEngine
 from iamedic_desktop.sync.pull import PullReport
@@ -47,6 +48,7 @@ def open_sync(store: LocalStore) -> SyncEngine:
     central = create_central_engine(
         central_url(store.settings), connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
     )
+    identify_connections(central, store.actor.user_id, device_id)  # for the audit log
     try:
         _check_account(central, store)
         files = open_central_files(store.settings, central.connect)
