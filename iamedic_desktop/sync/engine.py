@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import platform
+import sqlite3
 import threading
 import uuid
 from collections.abc import Callable
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from iamedic_desktop.core.errors import CentralDatabaseError, IamedicError, SyncError
+from iamedic_desktop.core.errors import CentralDatabaseError, IamedicError, StorageError, SyncError
 from iamedic_desktop.models import SyncConflict, SyncErrorEntry
 from iamedic_desktop.models.base import utcnow
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
@@ -33,6 +34,7 @@ from iamedic_desktop.sync.scope import Scope
 
 log = logging.getLogger(__name__)
 LAST_SYNC = "last_sync_at"
+STARTED = "last_sync_started_at"
 _KEPT_ERRORS = 50
 _lock = threading.Lock()
 
@@ -97,12 +99,14 @@ class SyncEngine:
         do_push: bool = True,
         checkpoint: Callable[[str], None] = lambda _point: None,
     ) -> SyncReport:
-        """Pull then push (or one of them); record the outcome. Raises SyncError and
-        CentralDatabaseError with a message for a person. ``checkpoint`` (see ``push``)."""
+        """Pull then push (or one of them); record the outcome. Raises SyncError,
+        CentralDatabaseError and StorageError (the local store refused a write) with a message
+        for a person. ``checkpoint`` (see ``push``)."""
         report = SyncReport()
         started = utcnow()
         with _lock:
             try:
+                self._mark_started(started)
                 self._register()
                 if do_pull:
                     report.pulled = pull(self.uow, self.central, self.scope,
@@ -114,7 +118,9 @@ class SyncEngine:
                                          batch=self.batch, checkpoint=checkpoint)  # fmt: skip
                 self._finish(started)
             except SQLAlchemyError as exc:
-                error = CentralDatabaseError(f"The sync stopped: {_reason(exc)}")
+                error = _local_error(exc) or CentralDatabaseError(
+                    f"The sync stopped: {_reason(exc)}"
+                )
                 self.record_error(error.message)
                 raise error from exc
             except IamedicError as exc:
@@ -130,6 +136,13 @@ class SyncEngine:
             report.pushed.held,
         )
         return report
+
+    def _mark_started(self, started: dt.datetime) -> None:
+        """A first local write: a store that cannot be written stops the sync before anything
+        is sent whose agreement could not be recorded."""
+        with self.uow() as uow:
+            ls.set_state(uow.session, STARTED, started.isoformat())
+            uow.commit()
 
     def _register(self) -> None:
         with self.central.connect() as conn:
@@ -161,7 +174,7 @@ class SyncEngine:
                     )
                 )
                 uow.commit()
-        except IamedicError:
+        except (IamedicError, SQLAlchemyError):  # a full or read-only store, say
             log.warning("⚠️ The sync error could not be recorded in the local store")
 
 
@@ -198,6 +211,22 @@ def recent_errors(uow_factory: UnitOfWorkFactory, limit: int = 20) -> list[tuple
             .limit(limit)
         )
         return [(at, message) for at, message in rows]
+
+
+def _local_error(exc: SQLAlchemyError) -> StorageError | None:
+    """The local store's refusal (a full disk, a read-only store) named as such; None for an
+    error of the central database."""
+    cause = getattr(exc, "orig", None)
+    if not isinstance(cause, sqlite3.Error):
+        return None
+    code = (getattr(cause, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == sqlite3.SQLITE_FULL:
+        what = "the disk holding the local store is full; free some space"
+    elif code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN):
+        what = "the local store cannot be written (it is read-only); make its folder writable"
+    else:
+        what = f"the local store cannot be written ({cause}); check the disk holding it"
+    return StorageError(f"The sync stopped: {what}, then sync again.")
 
 
 def _reason(exc: SQLAlchemyError) -> str:
