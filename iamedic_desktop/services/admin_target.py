@@ -19,6 +19,7 @@ from sqlalchemy import Engine, func, inspect, literal, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+from iamedic_desktop.core.database import tls_refusal
 from iamedic_desktop.core.errors import CentralDatabaseError, PermissionDeniedError
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.models import LocalIdentity, User
@@ -95,6 +96,10 @@ def _reachable(engine: Engine, where: str) -> bool:
             conn.execute(select(literal(1)))
             has_tables = inspect(conn).has_table(User.__tablename__)
     except DBAPIError as exc:
+        if (tls := tls_refusal(str(exc.orig))) is not None:
+            # A link refused for TLS is a setting to change, never "go local" quietly.
+            log.error("❌ The %s refused the encrypted link", where)
+            raise CentralDatabaseError(f"The {where} refused the connection: {tls}") from exc
         reason = str(exc.orig).lower()
         if any(word in reason for word in _REFUSALS):
             # The server's text may name the user; the password is never in it, nor here.
