@@ -165,3 +165,18 @@ def test_the_workstation_connects_with_tls_files_under_the_home_folder(
     assert code == 0, out.err
     assert json.loads(out.out)["central_tables_present"] is False
     assert PASSWORD not in out.out + out.err
+
+
+def test_an_admin_action_with_a_wrong_ca_is_refused_not_done_on_this_workstation(
+    cluster: TlsCluster,
+) -> None:
+    from iamedic_desktop.core.errors import CentralDatabaseError
+    from iamedic_desktop.services.admin_target import _reachable
+
+    url = cluster.url(sslmode="verify-full", sslrootcert=str(cluster.wrong_ca))
+    engine = create_central_engine(url.replace("@", f":{PASSWORD}@", 1) if "@" in url else url)
+    try:
+        with pytest.raises(CentralDatabaseError, match="could not be verified with the CA file"):
+            _reachable(engine, "central database")
+    finally:
+        engine.dispose()
