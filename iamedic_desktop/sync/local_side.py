@@ -305,3 +305,42 @@ def state_json(session: Session, key: str) -> Any:
     """A JSON value of the sync's state."""
     value = get_state(session, key)
     return None if value is None else json.loads(value)
+
+
+def rejoin_recreated(session: Session) -> None:
+    """A row deleted here and made again under the same natural key before it was pushed (a box
+    removed and drawn again, a label cleared and set) is one row edited: the new row takes the
+    id the sync knows (the one with an agreed base) and the outbox entries of both, so it is
+    decided against the content both sides last agreed on, not as a stranger."""
+    names = session.scalars(
+        select(OutboxEntry.table_name)
+        .distinct()
+        .where(OutboxEntry.operation == "delete", OutboxEntry.table_name.in_(NATURAL_KEYS))
+    ).all()
+    if not names:
+        return
+    pending = read_pending(session)
+    for name in names:
+        mine = {p.row_id: p for p in pending.values() if p.table == name}
+        rows, agreed = local_rows(session, name, mine), bases(session, name, mine)
+        groups: dict[tuple[str, ...], list[uuid.UUID]] = {}
+        for row_id, entry in mine.items():  # oldest edit first
+            data = rows.get(row_id) or entry.tombstone
+            if data is not None:
+                key = tuple(str(data[k]) for k in NATURAL_KEYS[name])
+                groups.setdefault(key, []).append(row_id)
+        tbl = table(name)
+        for ids in (ids for ids in groups.values() if len(ids) > 1):
+            keep = next((i for i in ids if i in agreed), ids[0])
+            others = [i for i in ids if i != keep]
+            was = mine[keep].tombstone or rows.get(keep) or {}
+            born = typed(name, {"created_at": was["created_at"]}) if was else {}
+            session.execute(update(tbl).where(tbl.c.id.in_(others)).values(id=keep, **born))
+            session.execute(
+                update(OutboxEntry)
+                .where(OutboxEntry.table_name == name, OutboxEntry.row_id.in_(others))
+                .values(row_id=keep)
+            )
+            session.execute(
+                delete(SyncBase).where(SyncBase.table_name == name, SyncBase.row_id.in_(others))
+            )

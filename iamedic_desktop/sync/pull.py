@@ -169,6 +169,7 @@ def _apply(
         uow.begin_write()
         session = uow.session
         ls.defer_foreign_keys(session)
+        ls.rejoin_recreated(session)
         pending = ls.read_pending(session)
         for name in TABLE_ORDER:
             rows = [c for c in incoming if c.table == name]

@@ -84,6 +84,10 @@ def push(
     """
     report = PushReport()
     with uow_factory() as uow:
+        uow.begin_write()
+        ls.rejoin_recreated(uow.session)
+        uow.commit()
+    with uow_factory() as uow:
         pending = ls.read_pending(uow.session)
     if not pending:
         return report

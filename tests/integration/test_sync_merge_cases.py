@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from tests.support.sync_oracle import box_key
 from tests.support.sync_trio import Trio, trio
 from tests.support.sync_world import install_central
 
@@ -64,4 +65,25 @@ def test_a_box_drawn_and_removed_before_any_sync_is_no_edit(world: Trio) -> None
     world.set_box("B", media, "NT", P2)
     world.sync("B")
     assert world.sync("A") == 0
+    _finish(world)
+
+
+def test_a_box_removed_and_drawn_again_here_is_one_edit(world: Trio) -> None:
+    media = _shared_box(world)
+    world.delete_box("A", media, "NT")
+    world.set_box("A", media, "NT", P2)  # a new row, the same box (media, class)
+    assert world.sync("A") == 0
+    assert world.oracle.central[box_key(media, "NT")] == P2
+    _finish(world)
+
+
+def test_a_box_removed_and_drawn_again_here_while_moved_elsewhere_is_one_conflict(
+    world: Trio,
+) -> None:
+    media = _shared_box(world)
+    world.delete_box("A", media, "NT")
+    world.set_box("A", media, "NT", P2)
+    world.set_box("B", media, "NT", P3)
+    world.sync("B")
+    assert world.sync("A") == 1  # the box drawn again is kept as the conflict's local side
     _finish(world)
