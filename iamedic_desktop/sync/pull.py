@@ -203,6 +203,9 @@ def _apply_table(
         if change.deleted:
             report.conflicts += ls.keep_descendants(session, name, change.row_id, pending)
             ls.remove_row(session, name, change.row_id)
+            twin = ls.local_by_key(session, name, change.data)  # under an id netted away
+            if twin is not None and (name, uuid.UUID(twin["id"])) not in pending:
+                ls.remove_row(session, name, uuid.UUID(twin["id"]))
     for change in fresh:
         if id(change) in touched:
             _merge(session, change, touched[id(change)], pending, report)
@@ -225,8 +228,11 @@ def _touched_by_pending(
     keys = NATURAL_KEYS.get(name)
     by_key: dict[tuple[str, ...], uuid.UUID] = {}
     if keys is not None:
-        for row_id, row in ls.local_rows(session, name, mine).items():
-            by_key[tuple(str(row[k]) for k in keys)] = row_id
+        rows = ls.local_rows(session, name, mine)
+        for row_id, entry in mine.items():
+            row = rows.get(row_id) or entry.tombstone  # a row deleted here keeps its key
+            if row is not None:
+                by_key[tuple(str(row[k]) for k in keys)] = row_id
     for change in changes:
         local_id = change.row_id if change.row_id in mine else None
         if local_id is None and keys is not None and not change.deleted:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine
 
+from tests.support.sync_compare import annotations_by_key
 from tests.support.sync_oracle import box_key
 from tests.support.sync_trio import Trio, trio
 from tests.support.sync_world import install_central
@@ -86,4 +87,16 @@ def test_a_box_removed_and_drawn_again_here_while_moved_elsewhere_is_one_conflic
     world.set_box("B", media, "NT", P3)
     world.sync("B")
     assert world.sync("A") == 1  # the box drawn again is kept as the conflict's local side
+    _finish(world)
+
+
+def test_a_box_removed_here_while_the_web_re_saves_it_unchanged_stays_removed(
+    world: Trio,
+) -> None:
+    media = _shared_box(world)
+    world.delete_box("A", media, "NT")
+    world.web_save_boxes(media, {"NT": P1})  # the same box under a new id
+    assert world.sync("A") == 0
+    assert annotations_by_key(world.ws["A"].store.engine, world.doctor) == {}
+    assert annotations_by_key(world.central, world.doctor) == {}
     _finish(world)
