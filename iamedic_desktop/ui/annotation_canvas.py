@@ -30,6 +30,7 @@ from iamedic_desktop.ui.canvas_badges import BADGE_AREA, paint_badges
 from iamedic_desktop.ui.canvas_notice import CanvasNoticeWidget
 from iamedic_desktop.ui.class_colors import class_color
 from iamedic_desktop.ui.prediction_item import PredictionItem, PredictionState
+from iamedic_desktop.ui.sync_conflict_item import ConflictBoxItem, ConflictBoxState
 from iamedic_desktop.ui.tag_item import TagItem
 
 MIN_ZOOM = 0.1
@@ -78,6 +79,7 @@ class AnnotationCanvasView(QGraphicsView):
         self._pan_from: QPoint | None = None
         self._draw_from: QPointF | None = None
         self.notice = CanvasNoticeWidget(self)  # what an edit removed, with Undo
+        self.conflict_notice = CanvasNoticeWidget(self, at_top=True)  # Keep central / Keep mine
 
     # --- the frame and viewing -----------------------------------------------------------------
 
@@ -251,6 +253,14 @@ class AnnotationCanvasView(QGraphicsView):
         """The selected (visible) prediction, if any."""
         return self.annotation_scene.selected_prediction()
 
+    def set_conflict_boxes(self, states: Iterable[ConflictBoxState]) -> None:
+        """Show your versions of boxes in a sync conflict, over the central ones."""
+        self.annotation_scene.set_conflict_boxes(states)
+
+    def conflict_items(self) -> list[ConflictBoxItem]:
+        """Your versions of boxes in conflict, as shown."""
+        return self.annotation_scene.conflict_items()
+
     # --- drawing mode --------------------------------------------------------------------------
 
     @property
@@ -298,10 +308,17 @@ class AnnotationCanvasView(QGraphicsView):
         super().mousePressEvent(event)
 
     def _editable_item_at(self, pos: QPoint) -> bool:
-        item = self.itemAt(pos)
-        while item is not None and not isinstance(item, BoxItem | PredictionItem | TagItem):
-            item = item.parentItem()  # the handles of the selected box, or a label's text
-        return isinstance(item, BoxItem | PredictionItem)
+        kinds = BoxItem | PredictionItem | TagItem | ConflictBoxItem
+        for top in self.items(pos):  # topmost first
+            item = top
+            while item is not None and not isinstance(item, kinds):
+                item = item.parentItem()  # the handles of the selected box, or a label's text
+            if item is not None and isinstance(
+                item if isinstance(item, ConflictBoxItem) else item.parentItem(), ConflictBoxItem
+            ):
+                continue  # your version in a conflict, or its label: the mouse goes through
+            return isinstance(item, BoxItem | PredictionItem)
+        return False
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._pan_from is not None:
@@ -385,6 +402,7 @@ class AnnotationCanvasView(QGraphicsView):
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.notice.place()
+        self.conflict_notice.place()
         if self._fit_mode:
             self.fit()
 

@@ -1,7 +1,8 @@
 """The annotation dock: usefulness, class picker, the frame's boxes, layers and viewing levels.
 
 Bound to an AnnotationController: every button calls one of its actions (the same the keymap
-calls), and the dock redraws from the controller's state when it changes.
+calls), and the dock redraws from the controller's state when it changes. A usefulness label in
+a sync conflict shows both sides under it (``set_usefulness_conflict``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.class_picker_widget import ClassPickerWidget
 from iamedic_desktop.ui.elided_label import ElidedLabel
+from iamedic_desktop.ui.sync_conflict_item import CONFLICT_COLOR
 
 _USEFULNESS_TEXT = {None: "Not labelled", 1: "Useful", 0: "Not useful"}
 
@@ -117,6 +119,9 @@ class AnnotationDock(QDockWidget):
         group = QGroupBox("Usefulness", parent)
         self.usefulness_label = QLabel("", group, objectName="usefulnessLabel")
         self.model_label = ElidedLabel("", group, object_name="modelUsefulness")
+        self.usefulness_conflict = ElidedLabel("", group, object_name="usefulnessConflict")
+        self.usefulness_conflict.setStyleSheet(f"color: {CONFLICT_COLOR.name()};")
+        self.usefulness_conflict.hide()
         c = self.controller
         self.useful_button = _button("Useful", "Mark useful (U)", lambda: c.set_useful(True), group)
         self.not_useful_button = _button(
@@ -131,6 +136,7 @@ class AnnotationDock(QDockWidget):
         row.addWidget(self.not_useful_button)
         box = QVBoxLayout(group)
         box.addLayout(row)
+        box.addWidget(self.usefulness_conflict)
         box.addWidget(self.model_label)
         return group
 
@@ -259,6 +265,11 @@ class AnnotationDock(QDockWidget):
             item = QListWidgetItem(text + hidden, self.box_list)
             item.setData(Qt.ItemDataRole.UserRole, bb_class)
             item.setSelected(bb_class == selected)
+
+    def set_usefulness_conflict(self, text: str | None) -> None:
+        """Both sides of a usefulness label in conflict ("Central: useful · Yours: not useful")."""
+        self.usefulness_conflict.setText(text or "")
+        self.usefulness_conflict.setVisible(bool(text))
 
     def _box_selected(self, bb_class: object) -> None:
         for row in range(self.box_list.count()):

@@ -1,5 +1,6 @@
-"""What the canvas shows: the frame as a pixmap at image-pixel coordinates, and two layers of
-boxes above it (predictions, then annotations), each hidden or shown as a whole.
+"""What the canvas shows: the frame as a pixmap at image-pixel coordinates, and layers of
+boxes above it (predictions, then annotations), each hidden or shown as a whole. Above them all,
+this workstation's versions of boxes in a sync conflict (``sync_conflict_item.py``).
 
 Brightness and contrast change only the pixmap shown (a lookup table over the frame's bytes,
 about 3 ms for a 720p frame, on the UI thread), never the frame given or anything stored.
@@ -21,8 +22,9 @@ from PySide6.QtWidgets import (
 
 from iamedic_desktop.ui.box_item import BoxItem, BoxState
 from iamedic_desktop.ui.prediction_item import PredictionItem, PredictionState
+from iamedic_desktop.ui.sync_conflict_item import ConflictBoxItem, ConflictBoxState
 
-LAYERS = ("annotations", "predictions")
+LAYERS = ("annotations", "predictions", "conflicts")
 BACKGROUND = QColor("#0b0b0b")
 
 
@@ -69,6 +71,7 @@ class AnnotationScene(QGraphicsScene):
         self._layers = {name: _LayerItem() for name in LAYERS}
         self._layers["predictions"].setZValue(1)
         self._layers["annotations"].setZValue(2)
+        self._layers["conflicts"].setZValue(3)
         for layer in self._layers.values():
             self.addItem(layer)
         self._source = QImage()
@@ -78,6 +81,7 @@ class AnnotationScene(QGraphicsScene):
         self._scale = 1.0
         self._boxes: dict[str, BoxItem] = {}
         self._predictions: list[PredictionItem] = []
+        self._conflicts: list[ConflictBoxItem] = []
         self.threshold = 0.5
         # One selected box or prediction, kept here rather than by Qt (see BoxItem).
         self._selected: BoxItem | PredictionItem | None = None
@@ -106,6 +110,7 @@ class AnnotationScene(QGraphicsScene):
         """Show nothing."""
         self.set_boxes([])
         self.set_predictions([])
+        self.set_conflict_boxes([])
         self._source = QImage()
         self.bounds = QRectF()
         self._pixmap.setPixmap(QPixmap())
@@ -269,3 +274,15 @@ class AnnotationScene(QGraphicsScene):
         if isinstance(item, PredictionItem) and item.isVisible():
             return item.state
         return None
+
+    # --- sync conflicts ------------------------------------------------------------------------
+
+    def set_conflict_boxes(self, states: Iterable[ConflictBoxState]) -> None:
+        """Show your versions of these boxes in conflict (over the central ones)."""
+        for item in self._conflicts:
+            self.removeItem(item)
+        self._conflicts = [ConflictBoxItem(s, self._layers["conflicts"]) for s in states]
+
+    def conflict_items(self) -> list[ConflictBoxItem]:
+        """Your versions of boxes in conflict, as shown."""
+        return list(self._conflicts)

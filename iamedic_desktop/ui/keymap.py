@@ -77,8 +77,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("zoom_in", "Zoom in", "View", "+; ="),
     ActionSpec("zoom_out", "Zoom out", "View", "-"),
     ActionSpec("reset_layout", "Reset layout", "View", "Ctrl+Shift+0"),
+    ActionSpec("sync_panel", "Sync panel", "View", "Ctrl+Shift+Y"),
     ActionSpec("import_files", "Import files…", "Application", "Ctrl+I"),
     ActionSpec("deleted_studies", "Deleted studies (restore)…", "Application", "Ctrl+Shift+R"),
+    # F5 refreshes in browsers and mail programs: here it sends and receives at once.
+    ActionSpec("sync_now", "Sync now", "Application", "F5"),
     # Ctrl+, is the Preferences key of GNOME and KDE (QKeySequence.Preferences); Cmd+, on macOS.
     ActionSpec("settings", "Settings…", "Application", "Ctrl+,"),
     ActionSpec("shortcut_sheet", "Keyboard shortcuts", "Application", "F1"),

@@ -7,8 +7,10 @@ media activated there opens in the player and becomes the annotation target, eac
 player delivers is painted on the canvas, and every failure takes one path to the status bar
 and the log. A media whose file is not here yet (pulled from the central database) is fetched
 first (``media_fetch_controller.py``, on a third runner of its own), its progress shown in the
-review area. Sign-in and the account pages (``sign_in_controller.py``) and the menu bar
-(``menu_bar.py``) are wired here too. The parts themselves live in their own modules.
+review area. Sign-in and the account pages (``sign_in_controller.py``), the menu bar
+(``menu_bar.py``) and the background sync of the signed-in user's store (``sync_controller.py``,
+with its status bar labels, the sync panel and the conflicts on the canvas) are wired here too.
+The parts themselves live in their own modules.
 """
 
 from __future__ import annotations
@@ -42,11 +44,15 @@ from iamedic_desktop.ui.sign_in_controller import SignInController
 from iamedic_desktop.ui.status_bar_widget import ActivityRunner, StatusBarWidget
 from iamedic_desktop.ui.store_follower import StoreFollower
 from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
+from iamedic_desktop.ui.sync_conflict_view import SyncConflictView
+from iamedic_desktop.ui.sync_controller import SyncController
+from iamedic_desktop.ui.sync_panel import SyncPanelDock
 from iamedic_desktop.ui.timeline_markers import load_markers
 from iamedic_desktop.ui.window_actions import (
     WindowActions,
     bind_review_actions,
     bind_study_actions,
+    bind_sync_actions,
 )
 from iamedic_desktop.ui.window_layout import WindowLayout
 from iamedic_desktop.ui.window_state import (
@@ -121,11 +127,19 @@ class MainWindow(QMainWindow):
         self.review = ReviewAreaWidget(self.canvas, self.player_panel, self)
         self.setCentralWidget(self.review)
         self.account = SignInController(self, self.review, self.database, self.status, settings)
+        self.sync = SyncController(self.database, self.status.sync_status, self)
+        self.sync_panel = SyncPanelDock(self.sync, self.database, self)
+        self.sync_conflicts = SyncConflictView(
+            self.sync, self.annotation, self.annotation_dock, self.database, self
+        )
         docks = [
             (self.browser, Qt.DockWidgetArea.LeftDockWidgetArea),
             (self.annotation_dock, Qt.DockWidgetArea.RightDockWidgetArea),
         ]
         self.layout_keeper = WindowLayout(self, docks, self.review.splitter, self._state)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.sync_panel)
+        self.tabifyDockWidget(self.annotation_dock, self.sync_panel)
+        self.sync_panel.hide()  # until asked for: View -> Sync panel, or a click on the conflicts
 
         keymap, self.keymap_problems = Keymap.load(settings.keymap)
         self.window_actions = WindowActions(self, keymap)
@@ -176,6 +190,7 @@ class MainWindow(QMainWindow):
     def reopen_store(self) -> None:
         """Open the store as whoever acts now: at start, after a sign-in or a sign-out."""
         self.follower.stop()
+        self.sync.stop()
         self.fetcher.cancel()
         self.browser.set_store(None)  # the open study closes with it
         self._store = None
@@ -183,6 +198,7 @@ class MainWindow(QMainWindow):
         self.account.store_closed()
 
         def reopen() -> LocalStore:  # database thread
+            self.sync.wait_stopped()  # no sync of the last user still runs on the store
             self._close_stores()
             return self._open_store()
 
@@ -205,6 +221,7 @@ class MainWindow(QMainWindow):
                 self.browser.open_study(last)
         self.notify("Local store ready")
         self.follower.start(store.settings.local_db_path)
+        self.sync.start(store)
         self.store_ready.emit()
 
     # --- wiring -------------------------------------------------------------------------------
@@ -215,6 +232,9 @@ class MainWindow(QMainWindow):
         self.browser.media_activated.connect(self.open_media)
         self.browser.media_list.media_loaded.connect(lambda _n: self._check_open_media())
         self.follower.changed.connect(lambda _version: self.refresh_markers())
+        self.follower.changed.connect(lambda _version: self.sync.refresh())  # pending, conflicts
+        self.sync.message.connect(self.notify)
+        self.status.sync_status.conflicts_clicked.connect(self.sync_panel.show_conflicts)
         self.follower.notice.connect(self.notify)
         self.account.reopen_requested.connect(self.reopen_store)
         self.account.account_loaded.connect(self._account_read)
@@ -388,6 +408,7 @@ class MainWindow(QMainWindow):
     def _bind_actions(self) -> None:
         bind_review_actions(self.window_actions, self.player, self.annotation, self.canvas)
         bind_study_actions(self.window_actions, self.browser)
+        bind_sync_actions(self.window_actions, self.sync, self.sync_panel)
         bind = self.window_actions.bind
         bind("extract_frame", self.extract_frame)
         bind("quit", self.close)
@@ -428,6 +449,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         self._state.save(self, self.review.splitter)
         self.follower.stop()
+        self.sync.shutdown()  # after the sync in progress, before the store closes
         self.player.close_media()
         self.account.shutdown()  # a sign-in waiting for the browser stops
         self.fetcher.cancel()

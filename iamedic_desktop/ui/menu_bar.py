@@ -2,7 +2,8 @@
 
 The menus hold the window's own actions (``window_actions.py``: their shortcuts follow the
 keymap, remapped ones included) and the study browser's; nothing is duplicated. Besides them:
-Sign in / Sign out (``sign_in_controller.py``), Settings… and About. Order and names follow the
+Sign in / Sign out (``sign_in_controller.py``), Settings… and About. Sync now is in File, the
+sync panel in View. Order and names follow the
 desktop conventions: File, Edit, View, Playback, Study, Settings, Help. What only a menu (or its
 key) starts lives here too: choosing files to import, the shortcut sheet, Settings, About.
 """
@@ -48,7 +49,9 @@ EDIT: list[Entry] = [
     ("&Nudge box", [f"nudge_{d}{step}" for step in ("", "_10") for d in _DIRECTIONS]),
     SEPARATOR, "save_now",
 ]  # fmt: skip
-VIEW: list[Entry] = [SEPARATOR, "fit", "actual_size", "zoom_in", "zoom_out"]
+VIEW: list[Entry] = [
+    SEPARATOR, "sync_panel", SEPARATOR, "fit", "actual_size", "zoom_in", "zoom_out",
+]  # fmt: skip
 PLAYBACK: list[Entry] = [
     "play_pause", SEPARATOR,
     "step_back", "step_forward", "step_back_10", "step_forward_10", "jump_start", "jump_end",
@@ -91,6 +94,8 @@ class WindowMenus(QObject):
         bar = self._window.menuBar()
         file = bar.addMenu("&File")
         file.addAction(self._actions["import_files"])
+        file.addSeparator()
+        file.addAction(self._actions["sync_now"])
         file.addSeparator()
         file.addActions([self._account.sign_in_action, self._account.sign_out_action])
         file.addSeparator()

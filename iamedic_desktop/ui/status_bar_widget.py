@@ -3,8 +3,9 @@
 Background work reaches it two ways: an ``ActivityRunner`` (an OperationRunner that counts
 what it has in flight) reports when it starts and ends work, and long jobs with progress
 (an import) call ``set_progress``. The connection indicator says who acts ("Local mode", or
-"Signed in" with the user's name and, offline, until when the session holds; "Signed out")
-until sync sets "connected", "offline", "syncing" or "error" through ``set_connection_state``.
+"Signed in" with the user's name and, offline, until when the session holds; "Signed out").
+Beside it, ``sync_status`` (``sync_status_widget.py``) shows how the sync goes: Online or
+Offline, what is pending, the last sync and the open conflicts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QStyle, QStyleOption, QWidget
 
 from iamedic_desktop.ui.operations import FailureCallback, OperationRunner, SuccessCallback
+from iamedic_desktop.ui.sync_status_widget import SyncStatusWidget
 
 NOTICE_MS = 8000
 CONNECTION_TEXT = {
@@ -104,8 +106,10 @@ class StatusBarWidget(QStatusBar):
         self.progress_bar.setMaximumHeight(14)
         self.progress_bar.setTextVisible(False)
         self.connection_indicator = QLabel(objectName="modeIndicator")
+        self.sync_status = SyncStatusWidget(self)
         self.addPermanentWidget(self.operation_label)
         self.addPermanentWidget(self.progress_bar)
+        self.addPermanentWidget(self.sync_status)
         self.addPermanentWidget(self.connection_indicator)
         self._connection = ("local", "")
         self.set_connection_state("local", "")
@@ -130,7 +134,8 @@ class StatusBarWidget(QStatusBar):
         option.initFrom(self)
         self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
         right = self.width()
-        for widget in (self.operation_label, self.progress_bar, self.connection_indicator):
+        permanent = (self.operation_label, self.progress_bar, self.sync_status)
+        for widget in (*permanent, self.connection_indicator):
             if widget.isVisible():
                 right = min(right, widget.x())
         rect = QRect(6, 0, max(right - 12, 0), self.height())

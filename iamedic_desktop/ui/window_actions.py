@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from iamedic_desktop.ui.annotation_controller import AnnotationController
     from iamedic_desktop.ui.player_controller import PlayerController
     from iamedic_desktop.ui.study_browser_dock import StudyBrowserDock
+    from iamedic_desktop.ui.sync_controller import SyncController
+    from iamedic_desktop.ui.sync_panel import SyncPanelDock
 
 log = logging.getLogger(__name__)
 
@@ -131,3 +133,9 @@ def bind_review_actions(
 def bind_study_actions(actions: WindowActions, browser: StudyBrowserDock) -> None:
     """What the study keys do: the study browser's own methods."""
     actions.bind("deleted_studies", browser.show_deleted_studies)
+
+
+def bind_sync_actions(actions: WindowActions, sync: SyncController, panel: SyncPanelDock) -> None:
+    """What the sync keys do: sync now, and show or hide the sync panel."""
+    actions.bind("sync_now", sync.sync_now)
+    actions.bind("sync_panel", panel.toggle)
