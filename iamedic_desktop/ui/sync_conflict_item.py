@@ -1,8 +1,9 @@
 """This workstation's version of a box in conflict, drawn over the central one the store holds.
 
-Dashed, in a colour no class box has on its own line style, labelled "NT – your version" under
-the box (the central box's label stays readable above it). Never edited nor selected: clicks
-go through to the boxes beneath; the canvas notice and the sync panel resolve the conflict.
+Dashed, in a colour apart from every class hue, labelled "NT – your version" inside its bottom
+left corner (the central box's label sits above its box, a prediction's under its box: all three
+stay readable). Never edited nor selected: clicks go through to the boxes beneath; the canvas
+notice and the sync panel resolve the conflict.
 """
 
 from __future__ import annotations
@@ -70,8 +71,8 @@ class ConflictBoxItem(QGraphicsRectItem):
         self.setPen(pen)
         self.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.setAcceptHoverEvents(False)
-        self._tag = TagItem(self, conflict_label(state), CONFLICT_COLOR, below=True)
-        self._tag.setPos(0, state.height)
+        self._tag = TagItem(self, conflict_label(state), CONFLICT_COLOR)
+        self._tag.setPos(0, state.height)  # drawn upwards from the bottom edge: inside
         self.setToolTip(
             f"Your version of the {state.bb_class} box; the central database has another. "
             "Keep one of them with the notice below or in the sync panel."

@@ -35,21 +35,24 @@ if TYPE_CHECKING:
     from iamedic_desktop.ui.sync_controller import SyncController
 
 
+OFFLINE = "Offline: changes wait here until the central database answers."
+
+
 def state_line(sync: SyncController) -> str:
-    """How the sync goes, in one sentence."""
+    """How the sync goes, in one sentence (why it failed: in the errors, and the tooltip)."""
     if sync.refused is not None:
         return f"Sync is off. {sync.refused}"
     if sync.offline_reason is not None:
-        return f"Offline. {sync.offline_reason}"
+        return OFFLINE
     state = sync.runner_state
     if state is None:
         return "Connecting to the central database…" if sync.store is not None else "Not syncing."
     if state.running:
         return "Syncing…"
     if state.online is False:
-        return f"Offline. {state.last_error or ''}".strip()
+        return OFFLINE
     if state.last_error:
-        return f"The last sync failed. {state.last_error}"
+        return "The last sync failed: see the errors below."
     status = sync.status
     when = clock(status.last_sync_at) if status and status.last_sync_at else None
     return f"Online. Last sync at {when}." if when else "Online."
@@ -153,7 +156,10 @@ class SyncPanelDock(QDockWidget):
             self.conflict_list.setCurrentRow(0)
 
     def _state_changed(self) -> None:
-        self.state_label.setText(state_line(self._sync))
+        sync, state = self._sync, self._sync.runner_state
+        self.state_label.setText(state_line(sync))
+        reason = sync.offline_reason or (state.last_error if state is not None else None)
+        self.state_label.setToolTip(reason or "")
 
     # --- reading -------------------------------------------------------------------------------
 

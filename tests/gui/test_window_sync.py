@@ -217,7 +217,8 @@ def test_an_offline_edit_waits_then_goes_out_and_a_conflict_is_resolved_from_the
     )
     qtbot.waitUntil(lambda: panel.pending_list.count() == 1, timeout=LOAD_MS)
     assert panel.pending_list.item(0).text() == "Box NT\nscan.png in Follow-up 1"
-    assert panel.state_label.text().startswith("Offline.")
+    assert panel.state_label.text().startswith("Offline: changes wait here")
+    assert "central database did not answer" in panel.state_label.toolTip()
     assert panel.error_list.count() >= 1  # the failed sync, with its reason
     assert panel.errors_group.title() == f"Recent errors ({panel.error_list.count()})"
 
