@@ -7,13 +7,14 @@ flushes do). The caller holds the write lock (``uow.begin_write()``) and commits
 
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -44,23 +45,31 @@ class Pending:
     upto_seq: int  # its newest entry
 
 
-def read_pending(session: Session) -> dict[tuple[str, uuid.UUID], Pending]:
-    """Every row with pending edits, oldest edit's base first."""
+def read_pending(
+    session: Session, name: str | None = None, ids: Iterable[uuid.UUID] = ()
+) -> dict[tuple[str, uuid.UUID], Pending]:
+    """Every row with pending edits (with ``name``: only these rows of it), oldest edit's base
+    first."""
     pending: dict[tuple[str, uuid.UUID], Pending] = {}
-    rows = session.execute(
-        select(
-            OutboxEntry.table_name,
-            OutboxEntry.row_id,
-            OutboxEntry.operation,
-            OutboxEntry.base_version,
-            OutboxEntry.row_json,
-            OutboxEntry.seq,
-        ).order_by(OutboxEntry.seq)
-    )
-    for name, row_id, operation, base, tomb, seq in rows:
-        entry = pending.get((name, row_id))
+    query = select(
+        OutboxEntry.table_name,
+        OutboxEntry.row_id,
+        OutboxEntry.operation,
+        OutboxEntry.base_version,
+        OutboxEntry.row_json,
+        OutboxEntry.seq,
+    ).order_by(OutboxEntry.seq)
+    if name is None:
+        queries = [query]
+    else:  # a row's entries all fall in one chunk: their order holds
+        queries = [query.where(OutboxEntry.table_name == name, OutboxEntry.row_id.in_(chunk))
+                   for chunk in _chunks(list(ids))]  # fmt: skip
+    for table_name, row_id, operation, base, tomb, seq in itertools.chain.from_iterable(
+        session.execute(q) for q in queries
+    ):
+        entry = pending.get((table_name, row_id))
         if entry is None:
-            entry = pending[(name, row_id)] = Pending(name, row_id, base, None, seq)
+            entry = pending[(table_name, row_id)] = Pending(table_name, row_id, base, None, seq)
         entry.upto_seq = seq
         if operation == "delete":
             entry.tombstone = load_row(tomb)
@@ -151,6 +160,32 @@ def rebase_pending(session: Session, name: str, row_id: uuid.UUID, version: int)
         update(OutboxEntry)
         .where(OutboxEntry.table_name == name, OutboxEntry.row_id == row_id)
         .values(base_version=version)
+    )
+
+
+def agree(session: Session, name: str, agreed: list[tuple[uuid.UUID, int, str, int]]) -> None:
+    """Rows now agree with the central version pushed: for each ``(row id, version, content
+    hash, upto_seq)``, set its base, drop its pushed outbox entries and rebase edits made since
+    on that version (``set_base``, ``forget`` and ``rebase_pending`` for a whole batch at once)."""
+    if not agreed:
+        return
+    base = sqlite_insert(SyncBase)
+    session.execute(
+        base.on_conflict_do_update(
+            index_elements=["table_name", "row_id"],
+            set_={"version": base.excluded.version, "row_hash": base.excluded.row_hash},
+        ),
+        [{"table_name": name, "row_id": r, "version": v, "row_hash": h} for r, v, h, _ in agreed],
+    )
+    outbox = cast(Table, OutboxEntry.__table__)  # Core: executemany, no ORM bookkeeping
+    mine = (outbox.c.table_name == name, outbox.c.row_id == bindparam("_id"))
+    session.execute(
+        delete(outbox).where(*mine, outbox.c.seq <= bindparam("_upto")),
+        [{"_id": r, "_upto": seq} for r, _, _, seq in agreed],
+    )
+    session.execute(
+        update(outbox).where(*mine).values(base_version=bindparam("_version")),
+        [{"_id": r, "_version": v} for r, v, _, _ in agreed],
     )
 
 
