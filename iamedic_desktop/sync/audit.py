@@ -306,6 +306,8 @@ def _filters(
 @contextmanager
 def _read(conn: Connection) -> Iterator[None]:
     """A read-only REPEATABLE READ transaction: the head and the entries of one moment."""
+    if conn.in_transaction():
+        raise RuntimeError("The audit log is read on a connection outside any transaction.")
     try:
         with conn.begin():
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
