@@ -99,9 +99,13 @@ def central_url_setting(settings: Settings) -> str:
     return settings.central_url
 
 
-def store_central_password(settings: Settings, password: str) -> None:
-    """Keep the central database password of the configured URL's user in the keyring."""
-    _set_secret(settings.central_keyring_service, _central_username(settings), password)
+def store_central_password(
+    settings: Settings, password: str, *, username: str | None = None
+) -> None:
+    """Keep the central database password of the configured URL's user (or of ``username``,
+    a login about to become the URL's user) in the keyring."""
+    user = username or _central_username(settings)
+    _set_secret(settings.central_keyring_service, user, password)
     log.info("🔧 Central database password kept in the keyring")
 
 

@@ -7,6 +7,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from iamedic_desktop.cli import audit
+from iamedic_desktop.cli.central_access import add_parsers as add_access_parsers
 from iamedic_desktop.cli.output import as_jsonable, print_fields, print_json
 from iamedic_desktop.cli.stores import central_engine, local_store
 
@@ -75,6 +76,7 @@ def add_parsers(
     central_commands.add_parser(
         "status", parents=[common], help="revisions of the workstation schema and the web's"
     ).set_defaults(handler=central_status)
+    add_access_parsers(central_commands, common)
     audit.add_central_parsers(central_commands, common)
 
 

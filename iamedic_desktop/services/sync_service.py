@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from iamedic_desktop.core.errors import AuthenticationError, CentralDatabaseError, SyncError
 from iamedic_desktop.models import LocalIdentity
+from iamedic_desktop.services.central_access import check_login, login_refusal
 from iamedic_desktop.services.local_mode import IDENTITY_ROW, local_user_id
 from iamedic_desktop.services.local_store import LocalStore
 from iamedic_desktop.services.media_fetch import fetch_media, remote_media_ids
@@ -78,6 +79,7 @@ def _fetch_pulled(store: LocalStore, files: CentralFiles, report: PullReport) ->
 def _check_account(central: object, store: LocalStore) -> None:
     try:
         with central.connect() as conn:  # type: ignore[attr-defined]
+            check_login(conn, store.actor.user_id, store.actor.email)
             found = conn.execute(
                 text("SELECT is_active FROM public.users WHERE id = :me"),
                 {"me": store.actor.user_id},
@@ -85,6 +87,9 @@ def _check_account(central: object, store: LocalStore) -> None:
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        refusal = login_refusal(first, central.url.username)  # type: ignore[attr-defined]
+        if refusal is not None:
+            raise AuthenticationError(refusal) from exc
         raise CentralDatabaseError(f"The central database cannot be reached: {first}") from exc
     if found is None:
         raise SyncError(

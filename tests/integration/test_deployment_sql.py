@@ -78,21 +78,25 @@ def test_the_removal_block_leaves_the_webs_schema_exactly_as_it_was(engine: Engi
     assert central_status(engine).is_current is True
 
 
-def test_the_documented_grants_let_a_workstation_login_do_its_central_work(
+def test_an_enrolled_login_does_each_central_operation_of_a_workstation(
     engine: Engine, tmp_path: Path
 ) -> None:
     upgrade_central(engine, file_storage="database")
-    role = f"ws_{uuid.uuid4().hex[:10]}"
     with engine.begin() as conn:
-        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
-    _run_script(engine, _sql_block("GRANT USAGE ON SCHEMA workstation").replace("iamedic_ws", role))
+        doctor = insert_user(conn)
+        email = conn.execute(text("SELECT email FROM users WHERE id = :d"), {"d": doctor}).scalar()
+    grant = _sql_block("workstation.grant_access").replace("doctor@hospital.org", str(email))
+    with engine.begin() as conn:
+        code = conn.execute(text(grant)).mappings().one()["code"]
+        role = conn.execute(
+            text("SELECT role_name FROM workstation.enroll(:c, 'a-password-of-16+')"), {"c": code}
+        ).scalar_one()
     workstation = create_central_engine(engine.url.set(username=role))
     content = b"scan" * 100
     try:
         assert central_status(workstation).is_current is True
         with ChangeListener(workstation) as listener:
             with workstation.begin() as conn:
-                doctor = insert_user(conn)
                 study = insert_study(conn, doctor)
             assert listener.wait(5.0) == {str(doctor)}
         source = tmp_path / "scan.bin"
@@ -117,7 +121,11 @@ def test_the_documented_grants_let_a_workstation_login_do_its_central_work(
     finally:
         workstation.dispose()
         with engine.begin() as conn:
-            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = :r"),
+                {"r": role},
+            )
+        with engine.begin() as conn:
             conn.execute(text(f"DROP ROLE {role}"))
 
     assert [c.table for c in changes] == ["users", "studies", "media", "picture_bb_annotations"]

@@ -84,11 +84,16 @@ def _snapshot(engine: Engine, *schemas: str) -> dict[str, Any]:
 
 
 FEED_TRIGGER = "workstation_change_feed"
+# Every trigger the revisions may put on the web's tables: the feed (0003), the audit log (0005),
+# the login guard on users (0006).
+WORKSTATION_TRIGGERS = frozenset(
+    {FEED_TRIGGER, "workstation_change_log", "workstation_login_guard"}
+)
 
 
 def _without_feed_triggers(snapshot: dict[str, Any]) -> dict[str, Any]:
-    """The snapshot as if revision 0003's triggers (allowed on the web's tables) were not there."""
-    triggers = [t for t in snapshot["triggers"] if t[2] != FEED_TRIGGER]
+    """The snapshot as if the revisions' triggers (allowed on the web's tables) were not there."""
+    triggers = [t for t in snapshot["triggers"] if t[2] not in WORKSTATION_TRIGGERS]
     return {**snapshot, "triggers": triggers}
 
 
