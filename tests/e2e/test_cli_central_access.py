@@ -79,7 +79,7 @@ def test_grant_enroll_sync_revoke(
     assert revoked.returncode == 0, revoked.stderr
     assert "1 login(s) disabled" in revoked.stdout
     refused = run_cli("sync", env=ws)
-    assert_clean_failure(refused, "Your central database access was revoked; ask an administrator.")
+    assert_clean_failure(refused, "Your central database access was revoked; ask an administrator")
     assert granted["login"] not in refused.stderr
 
 
