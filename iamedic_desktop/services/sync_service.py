@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from iamedic_desktop.core.database import tls_refusal
 from iamedic_desktop.core.errors import AuthenticationError, CentralDatabaseError, SyncError
 from iamedic_desktop.models import LocalIdentity
 from iamedic_desktop.services.central_access import check_login, login_refusal
@@ -64,6 +65,9 @@ def open_sync(store: LocalStore) -> SyncEngine:
         Scope(store.actor.user_id, is_admin, local_user),
         device_id,
         after_pull=(lambda report: _fetch_pulled(store, files, report)) if eager else None,
+        explain=lambda message: (
+            login_refusal(message, central.url.username) or tls_refusal(message)
+        ),
     )
 
 
@@ -88,6 +92,7 @@ def _check_account(central: object, store: LocalStore) -> None:
         cause = getattr(exc, "orig", None) or exc
         first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
         refusal = login_refusal(first, central.url.username)  # type: ignore[attr-defined]
+        first = tls_refusal(str(cause)) or first
         if refusal is not None:
             raise AuthenticationError(refusal) from exc
         raise CentralDatabaseError(f"The central database cannot be reached: {first}") from exc

@@ -83,7 +83,9 @@ class SyncEngine:
         *,
         batch: int = 2000,
         after_pull: Callable[[PullReport], None] | None = None,
+        explain: Callable[[str], str | None] = lambda _message: None,
     ) -> None:
+        self.explain = explain  # the driver's refusal in a person's words (revoked login, TLS)
         self.batch = batch
         self.after_pull = after_pull  # e.g. fetch the pulled media's files (eager setting)
         self.uow = uow_factory
@@ -118,8 +120,9 @@ class SyncEngine:
                                          batch=self.batch, checkpoint=checkpoint)  # fmt: skip
                 self._finish(started)
             except SQLAlchemyError as exc:
+                explained = self.explain(str(getattr(exc, "orig", None) or exc))
                 error = _local_error(exc) or CentralDatabaseError(
-                    f"The sync stopped: {_reason(exc)}"
+                    f"The sync stopped: {explained or _reason(exc)}"
                 )
                 self.record_error(error.message)
                 raise error from exc

@@ -143,3 +143,22 @@ def test_a_login_of_another_user_is_refused_before_anything_moves(
             open_sync(store)
     finally:
         store.close()
+
+
+def test_a_login_revoked_while_the_window_syncs_is_said_so_by_the_next_sync(
+    central: Central, tmp_path: Path, file_keyring: FileKeyring
+) -> None:
+    from iamedic_desktop.core.errors import CentralDatabaseError
+
+    add_doctor(central.engine, "a@example.org")
+    settings, _ = _enrolled(central, tmp_path / "one", "a@example.org")
+    with workstation(settings) as one:
+        one.sync()
+        with central.engine.begin() as conn:
+            conn.execute(text("SELECT workstation.revoke_access('a@example.org')"))
+        one.engine.central.dispose()  # the pool's sessions were ended by the revocation
+        studies.create_study(one.store.uow, one.store.actor, "Made after the revocation")
+        with pytest.raises(CentralDatabaseError) as refused:
+            one.sync()
+        assert REVOKED in refused.value.message
+        assert sync_status(one.store.uow).pending == 1
