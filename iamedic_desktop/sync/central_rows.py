@@ -19,7 +19,14 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-from iamedic_desktop.sync.rows import NATURAL_KEYS, PARENTS, columns, from_central, identity
+from iamedic_desktop.sync.rows import (
+    NATURAL_KEYS,
+    PARENTS,
+    central_json,
+    columns,
+    from_central,
+    identity,
+)
 
 _UUID_COLUMNS = frozenset(
     {"id", "user_id", "doctor_id", "study_id", "media_id", "video_media_id", "frame_media_id"}
@@ -52,7 +59,8 @@ def lookup(
     match = " AND ".join(f"t.{k} = w.k{i}" for i, k in enumerate(keys))
     result = conn.execute(
         text(
-            f"SELECT to_jsonb(t), coalesce(v.version, 1), v.doctor_id FROM public.{name} t "
+            f"SELECT {central_json(name)}, coalesce(v.version, 1), v.doctor_id "
+            f"FROM public.{name} t "
             f"JOIN unnest({unnest}) AS w({names}) ON {match} "
             "LEFT JOIN workstation.row_versions v ON v.table_name = :t AND v.row_id = t.id "
             "FOR UPDATE OF t"

@@ -25,7 +25,7 @@ from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from iamedic_desktop.sync import local_side as ls
 from iamedic_desktop.sync.central_feed import consistent_read, read_changes
 from iamedic_desktop.sync.merge import Verdict, decide, reason
-from iamedic_desktop.sync.rows import NATURAL_KEYS, TABLE_ORDER, from_central
+from iamedic_desktop.sync.rows import NATURAL_KEYS, TABLE_ORDER, central_json, from_central
 from iamedic_desktop.sync.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -128,7 +128,7 @@ def _scoped_rows(conn: Connection, scope: Scope, batch: int) -> Iterator[list[In
         everyone = name in scope.all_rows_of
         result = conn.execution_options(stream_results=True, yield_per=batch).execute(
             text(
-                f"SELECT t.id, to_jsonb(t), coalesce(v.version, 1) FROM public.{name} t "
+                f"SELECT t.id, {central_json(name)}, coalesce(v.version, 1) FROM public.{name} t "
                 "LEFT JOIN workstation.row_versions v ON v.table_name = :t AND v.row_id = t.id "
                 + ("" if everyone else "WHERE v.doctor_id = :me ")
                 + "ORDER BY t.id"

@@ -171,3 +171,12 @@ def dump_row(data: dict[str, Any] | None) -> str | None:
 def load_row(text: str | None) -> dict[str, Any] | None:
     """The row of ``dump_row``."""
     return None if text is None else json.loads(text)
+
+
+def central_json(name: str, alias: str = "t") -> str:
+    """SQL for a central row as JSON, without the columns never copied (the web's tokens are
+    not even read)."""
+    if name not in NEVER_COPIED:
+        return f"to_jsonb({alias})"
+    pairs = ", ".join(f"'{c}', {alias}.{c}" for c in columns(name))
+    return f"jsonb_build_object({pairs})"

@@ -258,3 +258,18 @@ def test_the_webs_login_fills_the_feed_without_rights_on_the_workstation_schema(
 def test_a_damaged_cursor_is_refused_with_a_clear_message(engine: Engine) -> None:
     with pytest.raises(SyncError, match="sync position is damaged"):
         _read(engine, "12:oops")
+
+
+def test_the_webs_google_tokens_never_reach_the_feed(engine: Engine) -> None:
+    with engine.begin() as conn:
+        user = insert_user(conn)
+        conn.execute(
+            text("UPDATE users SET access_token = 'secret-access', "
+                 "refresh_token = 'secret-refresh', token_expires_at = now() WHERE id = :u"),
+            {"u": user},
+        )  # fmt: skip
+    with engine.connect() as conn:
+        changes, _ = read_changes(conn, None)
+        feed_text = conn.execute(text("SELECT row_data::text FROM workstation.change_feed")).all()
+    assert [c.op for c in changes if c.table == "users"] == ["I", "U"]
+    assert not any("secret" in row[0] or "token" in row[0] for row in feed_text)
