@@ -80,6 +80,28 @@ class AccessGrant:
 
 
 @dataclass(frozen=True)
+class AccessState:
+    """A user's workstation logins on the central database, counted by state."""
+
+    enrolled: int  # enabled and enrolled: a workstation connects with it
+    waiting: int  # enabled, its code not yet redeemed
+    revoked: int
+
+    def summary(self) -> str:
+        """``1 enrolled, 1 waiting for enrollment`` or ``none``, for the details panel."""
+        parts = [
+            f"{count} {label}"
+            for count, label in (
+                (self.enrolled, "enrolled"),
+                (self.waiting, "waiting for enrollment"),
+                (self.revoked, "revoked"),
+            )
+            if count
+        ]
+        return ", ".join(parts) or "none"
+
+
+@dataclass(frozen=True)
 class Enrollment:
     """This workstation's login after enrollment, and where the settings now name it."""
 
@@ -118,6 +140,23 @@ def revoke_access(central: Engine, email: str) -> int:
         ).scalar_one()
     log.info("✅ Central database access revoked: %d login(s) disabled", count)
     return count
+
+
+def access_state(central: Engine, email: str) -> AccessState:
+    """The logins of the user with ``email``, as an admin's login (or the web's) sees them."""
+    with _transaction(central) as conn:
+        enrolled, waiting, revoked = conn.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE l.revoked_at IS NULL AND r.rolcanlogin), "
+                "count(*) FILTER (WHERE l.revoked_at IS NULL AND NOT coalesce(r.rolcanlogin, "
+                "false)), count(*) FILTER (WHERE l.revoked_at IS NOT NULL) "
+                "FROM workstation.logins l JOIN public.users u ON u.id = l.user_id "
+                "LEFT JOIN pg_roles r ON r.rolname = l.role_name "
+                "WHERE lower(u.email) = lower(:e)"
+            ),
+            {"e": email.strip()},
+        ).one()
+    return AccessState(enrolled, waiting, revoked)
 
 
 def enroll(settings: Settings, code: str) -> Enrollment:

@@ -3,9 +3,10 @@
 Everything goes through the administration's services, in operations on the window's database
 runner, at the target ``services.admin_target`` names: the central database when it is configured
 and reachable (changed directly, never queued), otherwise this workstation. The line at the top
-says which, as the last operation found it. The services check the actor: for someone who is
-not an admin the tab shows their refusal instead of users. Each change shows the service's
-message and repaints the changed user's row only.
+says which, as the last operation found it. Below the details, ``AdminAccessPanel`` gives or
+revokes the selected user's workstation logins on the central database. The services check
+the actor: for someone who is not an admin the tab shows their refusal instead of users. Each
+change shows the service's message and repaints the changed user's row only.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from iamedic_desktop.services import administration as actions
 from iamedic_desktop.ui import theme
+from iamedic_desktop.ui.admin_access_panel import AdminAccessPanel
 from iamedic_desktop.ui.admin_user_details import AdminUserDetails
 from iamedic_desktop.ui.admin_user_table_model import COLUMNS, AdminUserTableModel
 from iamedic_desktop.ui.notes_dialog import NotesDialog
@@ -93,6 +95,10 @@ class AdministrationTab(QWidget):
         self.model = AdminUserTableModel(self)
         self.table = self._make_table()
         self.details = AdminUserDetails(self)
+        # No bound method of the tab: the panel must not keep the tab alive.
+        self.access = AdminAccessPanel(
+            functools.partial(_run_at_target, runner, settings, store), self
+        )
         self.message_label = QLabel("", objectName="adminMessage", wordWrap=True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -131,6 +137,7 @@ class AdministrationTab(QWidget):
         layout.addWidget(self.search_edit)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
+        layout.addWidget(self.access)
         layout.addWidget(self.message_label)
 
     def _wire(self) -> None:
@@ -148,6 +155,7 @@ class AdministrationTab(QWidget):
         selection = self.table.selectionModel()
         selection.currentRowChanged.connect(lambda _now, _before: self._selection_changed())
         self.details.action_requested.connect(self._action_requested)
+        self.access.message.connect(self._show_message)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Enter in the search lists at once, in the table it does nothing: left alone, the
@@ -238,7 +246,10 @@ class AdministrationTab(QWidget):
         return self.model.user(index.row()) if index.isValid() else None
 
     def _selection_changed(self) -> None:
-        self.details.show_user(self.selected_user())
+        user = self.selected_user()
+        if self.details.user != user:
+            self.access.show_user(user)
+        self.details.show_user(user)
         self.details.setEnabled(not self._busy)
 
     def _action_requested(self, action: str, user: AdminUserDTO) -> None:
@@ -294,10 +305,8 @@ class AdministrationTab(QWidget):
         def alive(callback: Callable[[Any], None]) -> Callable[[Any], None]:
             return lambda value: callback(value) if shiboken6.isValid(self) else None
 
-        self._runner.run(
-            functools.partial(actions.at_admin_target, self._settings, self._store, work),
-            on_success=alive(on_success),
-            on_failure=alive(on_failure),
+        _run_at_target(
+            self._runner, self._settings, self._store, work, alive(on_success), alive(on_failure)
         )
 
     def _set_busy(self, busy: bool) -> None:
@@ -307,10 +316,25 @@ class AdministrationTab(QWidget):
     def _show_where(self, where: str) -> None:
         self.where_label.setText(f"Changes go to: {where[:1].upper()}{where[1:]}")
 
-    def _show_message(self, message: str, *, error: bool) -> None:
+    def _show_message(self, message: str, error: bool) -> None:
         self.message_label.setText(message)
         self.message_label.setStyleSheet(f"color: {theme.ERROR if error else theme.OK};")
         self.message_shown.emit(message)
+
+
+def _run_at_target(
+    runner: OperationRunner,
+    settings: Settings,
+    store: LocalStore | None,
+    work: Callable[[AdminTarget], Any],
+    on_success: Callable[[Any], None],
+    on_failure: Callable[[BaseException], None],
+) -> None:
+    runner.run(
+        functools.partial(actions.at_admin_target, settings, store, work),
+        on_success=on_success,
+        on_failure=on_failure,
+    )
 
 
 def _combo(choices: tuple[tuple[str, object], ...]) -> QComboBox:
