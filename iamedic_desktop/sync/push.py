@@ -92,13 +92,15 @@ def push(
     if not pending:
         return report
     held: set[str] = set()  # media ids whose file is not in central storage yet
+    gone: set[tuple[str, uuid.UUID]] = set()  # not here any more: all the deleting pass reads
     for deleting in (False, True):
         for name in reversed(TABLE_ORDER) if deleting else TABLE_ORDER:
-            ids = [row_id for (t, row_id) in pending if t == name]
+            ids = [i for (t, i) in pending if t == name and (not deleting or (t, i) in gone)]
             for start in range(0, len(ids), batch):
                 rows = _read(
                     uow_factory, name, [pending[(name, i)] for i in ids[start : start + batch]]
                 )
+                gone.update((name, r.pending.row_id) for r in rows if r.local is None)
                 rows = [r for r in rows if (r.local is None) == deleting]
                 if rows:
                     _push_batch(uow_factory, central, files, scope, name, rows, held, report,
