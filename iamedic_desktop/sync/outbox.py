@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from iamedic_desktop.models.base import Base
 from iamedic_desktop.models.local import OutboxEntry
 
+_TRACKED = "_iamedic_outbox_tracked"
+
 
 def _record(session: Session, _context: Any, _instances: Any) -> None:
     entries: list[OutboxEntry] = []
@@ -54,5 +56,8 @@ def row_json(obj: Base) -> str | None:
 
 def track_local_changes(session_factory: sessionmaker[Session]) -> None:
     """Make every session of ``session_factory`` record its central-row changes."""
-    if not event.contains(session_factory, "before_flush", _record):
+    # Marked on the factory itself: event.contains() keys its registry by the address of the
+    # factory's session class and answers yes for a new factory at a freed one's address.
+    if not getattr(session_factory, _TRACKED, False):
         event.listen(session_factory, "before_flush", _record)
+        setattr(session_factory, _TRACKED, True)
