@@ -177,7 +177,7 @@ def agree(session: Session, name: str, agreed: list[tuple[uuid.UUID, int, str, i
     on that version (``set_base``, ``forget`` and ``rebase_pending`` for a whole batch at once)."""
     if not agreed:
         return
-    base = sqlite_insert(SyncBase)
+    base = sqlite_insert(cast(Table, SyncBase.__table__))  # Core: no ORM bulk bookkeeping
     session.execute(
         base.on_conflict_do_update(
             index_elements=["table_name", "row_id"],
@@ -224,7 +224,7 @@ def put_rows(session: Session, name: str, rows: list[dict[str, Any]], versions: 
         ),
         values,
     )
-    base = sqlite_insert(SyncBase)
+    base = sqlite_insert(cast(Table, SyncBase.__table__))  # Core: no ORM bulk bookkeeping
     session.execute(
         base.on_conflict_do_update(
             index_elements=["table_name", "row_id"],
