@@ -42,9 +42,10 @@ NOT_CENTRAL = (
 )
 
 
-def _central(target: AdminTarget) -> Engine:
+def central_engine(target: AdminTarget, refusal: str = NOT_CENTRAL) -> Engine:
+    """The central database of an admin target; ``refusal`` when the target is this workstation."""
     if not target.is_central:
-        raise CentralDatabaseError(NOT_CENTRAL)
+        raise CentralDatabaseError(refusal)
     return target.uow.engine
 
 
@@ -55,13 +56,13 @@ def read_state(email: str, target: AdminTarget) -> AccessState | None:
 
 def grant(email: str, target: AdminTarget) -> tuple[AccessGrant, AccessState]:
     """A new login and its code for the user, and their logins afterwards."""
-    engine = _central(target)
+    engine = central_engine(target)
     return grant_access(engine, email), access_state(engine, email)
 
 
 def revoke(email: str, target: AdminTarget) -> tuple[int, AccessState]:
     """Every login of the user disabled; how many, and their logins afterwards."""
-    engine = _central(target)
+    engine = central_engine(target)
     return revoke_access(engine, email), access_state(engine, email)
 
 

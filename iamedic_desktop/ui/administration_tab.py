@@ -4,9 +4,10 @@ Everything goes through the administration's services, in operations on the wind
 runner, at the target ``services.admin_target`` names: the central database when it is configured
 and reachable (changed directly, never queued), otherwise this workstation. The line at the top
 says which, as the last operation found it. Below the details, ``AdminAccessPanel`` gives or
-revokes the selected user's workstation logins on the central database. The services check
-the actor: for someone who is not an admin the tab shows their refusal instead of users. Each
-change shows the service's message and repaints the changed user's row only.
+revokes the selected user's workstation logins on the central database; Audit log… opens
+the central audit log (``AuditDialog``). The services check the actor: for someone who is not
+an admin the tab shows their refusal instead of users. Each change shows the service's message
+and repaints the changed user's row only.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -37,6 +39,7 @@ from iamedic_desktop.ui import theme
 from iamedic_desktop.ui.admin_access_panel import AdminAccessPanel
 from iamedic_desktop.ui.admin_user_details import AdminUserDetails
 from iamedic_desktop.ui.admin_user_table_model import COLUMNS, AdminUserTableModel
+from iamedic_desktop.ui.audit_dialog import AuditDialog
 from iamedic_desktop.ui.notes_dialog import NotesDialog
 from iamedic_desktop.ui.operations import describe_failure
 
@@ -95,10 +98,13 @@ class AdministrationTab(QWidget):
         self.model = AdminUserTableModel(self)
         self.table = self._make_table()
         self.details = AdminUserDetails(self)
-        # No bound method of the tab: the panel must not keep the tab alive.
-        self.access = AdminAccessPanel(
-            functools.partial(_run_at_target, runner, settings, store), self
-        )
+        # No bound method of the tab: the panel and the audit log must not keep the tab alive.
+        self._run_at = functools.partial(_run_at_target, runner, settings, store)
+        self.access = AdminAccessPanel(self._run_at, self)
+        self.audit_button = QPushButton("Audit log…", self)
+        self.audit_button.setObjectName("openAudit")
+        self.audit_button.setAutoDefault(False)
+        self.audit_dialog: AuditDialog | None = None
         self.message_label = QLabel("", objectName="adminMessage", wordWrap=True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -126,6 +132,7 @@ class AdministrationTab(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.pending_first)
         filters.addStretch(1)
+        filters.addWidget(self.audit_button)
         # The table above the details: it keeps the dialog's whole width for its columns.
         splitter = QSplitter(Qt.Orientation.Vertical, self)
         splitter.addWidget(self.table)
@@ -156,6 +163,7 @@ class AdministrationTab(QWidget):
         selection.currentRowChanged.connect(lambda _now, _before: self._selection_changed())
         self.details.action_requested.connect(self._action_requested)
         self.access.message.connect(self._show_message)
+        self.audit_button.clicked.connect(lambda _checked=False: self.open_audit())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Enter in the search lists at once, in the table it does nothing: left alone, the
@@ -292,6 +300,16 @@ class AdministrationTab(QWidget):
     def _action_failed(self, error: BaseException) -> None:
         self._set_busy(False)
         self._show_message(describe_failure(error), error=True)
+
+    def open_audit(self) -> None:
+        """Open (or raise) the central audit log's window."""
+        if self.audit_dialog is None:
+            dialog = AuditDialog(self._run_at, self)
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.destroyed.connect(lambda _obj=None: setattr(self, "audit_dialog", None))
+            self.audit_dialog = dialog
+        self.audit_dialog.show()
+        self.audit_dialog.raise_()
 
     # --- plumbing -----------------------------------------------------------------------------
 
