@@ -75,7 +75,7 @@ class AuditBrowser(QWidget):
         self.user_edit = self._edit("auditUser", "User: e-mail or id")
         self.study_edit = self._edit("auditStudy", "Study: alias or id")
         self.since_edit = self._edit("auditSince", "From: 2026-12-01")
-        self.until_edit = self._edit("auditUntil", "Before: 2026-12-02 08:30")
+        self.until_edit = self._edit("auditUntil", "Before: 2026-12-02")
         self.table_filter = QComboBox(self)
         self.table_filter.setObjectName("auditTable")
         self.table_filter.addItem("Any table", None)

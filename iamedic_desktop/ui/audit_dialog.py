@@ -24,5 +24,5 @@ class AuditDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.browser, 1)
         layout.addWidget(buttons)
-        self.resize(1100, 620)
+        self.resize(1100, 600)
         self.browser.search()

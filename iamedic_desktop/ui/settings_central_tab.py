@@ -9,6 +9,8 @@ from __future__ import annotations
 import functools
 
 import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from iamedic_desktop.core.settings import SSL_MODES, Settings
@@ -102,7 +104,16 @@ class SettingsCentralTab(SettingsFieldsTab):
         self.form.addRow(caption, row)
         self.form.addRow(self.enroll_result)
         self.enroll_button.clicked.connect(self.enroll)
-        self.code_edit.returnPressed.connect(self.enroll)
+        self.code_edit.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Enter in the code enrolls; left alone, the dialog would also take it for Save.
+        if watched is self.code_edit and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.enroll()
+                return True
+        return super().eventFilter(watched, event)
 
     def enroll(self) -> None:
         """Redeem the code over the URL in the fields; its login becomes this workstation's."""

@@ -87,10 +87,13 @@ def _other_workstation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, central:
     reset_settings_cache()
 
 
-def _enroll(qtbot: QtBot, dialog: SettingsDialog, code: str) -> str:
+def _enroll(qtbot: QtBot, dialog: SettingsDialog, code: str, *, enter: bool = False) -> str:
     tab = dialog.central
     tab.code_edit.setText(code)
-    qtbot.mouseClick(tab.enroll_button, Qt.MouseButton.LeftButton)
+    if enter:  # Enter in the code enrolls; it must not also Save and close the dialog
+        qtbot.keyClick(tab.code_edit, Qt.Key.Key_Return)
+    else:
+        qtbot.mouseClick(tab.enroll_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: tab.enroll_button.isEnabled(), timeout=10_000)
     return tab.enroll_result.text()
 
@@ -134,7 +137,9 @@ def test_give_access_enroll_in_settings_refuse_a_second_use_revoke(
     assert password is not None and password not in said
     psycopg2.connect(host="127.0.0.1", dbname=central.url.database, user=login).close()
 
-    again = _enroll(qtbot, settings_dialog, code)
+    settings_dialog.tabs.setCurrentWidget(settings_dialog.central)
+    again = _enroll(qtbot, settings_dialog, code, enter=True)
+    assert settings_dialog.isVisible()
     assert again == (
         "Not enrolled: This enrollment code is not valid (unknown, already used or expired): "
         "ask an administrator for a new one."
