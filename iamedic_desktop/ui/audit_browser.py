@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -99,8 +100,17 @@ class AuditBrowser(QWidget):
         edit = QLineEdit(self, clearButtonEnabled=True)
         edit.setObjectName(name)
         edit.setPlaceholderText(placeholder)
-        edit.returnPressed.connect(self.search)
+        edit.installEventFilter(self)
         return edit
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # Enter in a filter searches; left alone, the dialog would take it for Close.
+        if event.type() == QEvent.Type.KeyPress and isinstance(watched, QLineEdit):
+            assert isinstance(event, QKeyEvent)
+            if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                self.search()
+                return True
+        return super().eventFilter(watched, event)
 
     def _button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
         button = QPushButton(text, self)
