@@ -235,7 +235,7 @@ def _touched_by_pending(
                 by_key[tuple(str(row[k]) for k in keys)] = row_id
     for change in changes:
         local_id = change.row_id if change.row_id in mine else None
-        if local_id is None and keys is not None and not change.deleted:
+        if local_id is None and keys is not None:  # a delete too: under any id, the same box
             local_id = by_key.get(tuple(str(change.data.get(k)) for k in keys))
         if local_id is not None:
             found[id(change)] = mine[local_id]

@@ -100,3 +100,16 @@ def test_a_box_removed_here_while_the_web_re_saves_it_unchanged_stays_removed(
     assert annotations_by_key(world.ws["A"].store.engine, world.doctor) == {}
     assert annotations_by_key(world.central, world.doctor) == {}
     _finish(world)
+
+
+def test_a_box_moved_back_here_while_the_web_re_saved_then_removed_it_is_removed_here(
+    world: Trio,
+) -> None:
+    media = _shared_box(world)
+    world.set_box("A", media, "NT", P2)
+    world.set_box("A", media, "NT", P1)  # no edit left, but an outbox entry
+    world.web_save_boxes(media, {"NT": P1})  # the same box under a new id...
+    world.web_save_boxes(media, {})  # ...then removed: the feed's last word is that new id
+    assert world.sync("A") == 0
+    assert annotations_by_key(world.ws["A"].store.engine, world.doctor) == {}
+    _finish(world)
