@@ -95,11 +95,12 @@ def push(
     gone: set[tuple[str, uuid.UUID]] = set()  # not here any more: all the deleting pass reads
     for deleting in (False, True):
         for name in reversed(TABLE_ORDER) if deleting else TABLE_ORDER:
-            ids = [i for (t, i) in pending if t == name and (not deleting or (t, i) in gone)]
-            for start in range(0, len(ids), batch):
-                rows = _read(
-                    uow_factory, name, [pending[(name, i)] for i in ids[start : start + batch]]
-                )
+            ids = [i for (t, i) in pending if t == name]
+            for start in range(0, len(ids), batch):  # the same batches in both passes
+                chunk = [i for i in ids[start : start + batch] if not deleting or (name, i) in gone]
+                if not chunk:
+                    continue
+                rows = _read(uow_factory, name, [pending[(name, i)] for i in chunk])
                 gone.update((name, r.pending.row_id) for r in rows if r.local is None)
                 rows = [r for r in rows if (r.local is None) == deleting]
                 if rows:
