@@ -92,7 +92,7 @@ def pull(
             [Incoming(c.table, c.row_id, c.row, c.op == "D", c.version) for c in changes]
         )
         checkpoint("pull:before-apply")
-        _apply(uow_factory, incoming, next_cursor, scope, report)
+        _apply(uow_factory, incoming, next_cursor, scope, report, final=len(changes) < batch)
         checkpoint("pull:applied")
         cursor = next_cursor
         if len(changes) < batch:
@@ -163,8 +163,10 @@ def _apply(
     cursor: str | None,
     scope: Scope,
     report: PullReport,
+    final: bool = True,
 ) -> None:
-    """Apply one batch and move the cursor past it, in one local transaction."""
+    """Apply one batch and move the cursor past it, in one local transaction; ``final``: no
+    change after this batch's (a row edited here is then decided against its last state)."""
     with uow_factory() as uow:
         uow.begin_write()
         session = uow.session
@@ -174,7 +176,7 @@ def _apply(
         for name in TABLE_ORDER:
             rows = [c for c in incoming if c.table == name]
             if rows:
-                _apply_table(session, name, rows, pending, report)
+                _apply_table(session, name, rows, pending, report, final)
         if cursor is not None:
             ls.set_state(session, CURSOR, cursor)
             ls.set_state(session, SCOPE_USER, str(scope.user_id))
@@ -187,6 +189,7 @@ def _apply_table(
     rows: list[Incoming],
     pending: dict[tuple[str, uuid.UUID], ls.Pending],
     report: PullReport,
+    final: bool,
 ) -> None:
     known = ls.bases(session, name, [c.row_id for c in rows])
     fresh = [c for c in rows if c.row_id not in known or known[c.row_id][0] < c.version]
@@ -208,7 +211,7 @@ def _apply_table(
                 ls.remove_row(session, name, uuid.UUID(twin["id"]))
     for change in fresh:
         if id(change) in touched:
-            _merge(session, change, touched[id(change)], pending, report)
+            _merge(session, change, touched[id(change)], pending, report, final)
     report.applied += len(fresh)
     if fresh:
         report.tables.add(name)
@@ -248,6 +251,7 @@ def _merge(
     entry: ls.Pending,
     pending: dict[tuple[str, uuid.UUID], ls.Pending],
     report: PullReport,
+    final: bool,
 ) -> None:
     """A central change to a row edited here: agree, keep the local edit, or a conflict."""
     name = change.table
@@ -255,6 +259,8 @@ def _merge(
     central = None if change.row is None else from_central(name, change.row)
     base = ls.bases(session, name, [entry.row_id]).get(entry.row_id)
     verdict = decide(name, local, central, base[1] if base else None, pending=True)
+    if not final and verdict in (Verdict.CONFLICT, Verdict.AGREE):
+        return  # a state later changes may undo: decided by them, or by the push (live rows)
     if verdict is Verdict.LOCAL:
         if central is not None and central["id"] != str(entry.row_id) and local is not None:
             ls.rekey_pending(session, name, local, central, change.version)

@@ -113,3 +113,17 @@ def test_a_box_moved_back_here_while_the_web_re_saved_then_removed_it_is_removed
     assert world.sync("A") == 0
     assert annotations_by_key(world.ws["A"].store.engine, world.doctor) == {}
     _finish(world)
+
+
+def test_a_box_the_web_made_and_removed_while_drawn_here_is_no_conflict_in_small_batches(
+    world: Trio,
+) -> None:
+    media = world.import_image("A")
+    world.sync("A")
+    world.web_save_boxes(media, {"NT": P2})
+    world.set_box("A", media, "NT", P1)
+    world.web_save_boxes(media, {})  # gone again: central is back where A last agreed
+    world.ws["A"].engine.batch = 1  # each change its own batch: the pull sees it come and go
+    assert world.sync("A") == 0
+    assert world.oracle.central[box_key(media, "NT")] == P1
+    _finish(world)
