@@ -12,7 +12,9 @@ A media row goes only once its file is in central storage (the web deletes media
 file is missing); rows under a media still waiting for its file wait with it. Rows of another
 doctor's study are never pushed, whatever the local store says.
 
-Threading: blocking; runs on the sync worker, never on the UI thread.
+Threading: blocking; runs on the sync worker, never on the UI thread. Within one table, two
+helper threads of the push's own read the next batch and record the last one locally while a
+batch is at the central database; checkpoints are all passed on the calling thread.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,19 +96,31 @@ def push(
         return report
     held: set[str] = set()  # media ids whose file is not in central storage yet
     gone: set[tuple[str, uuid.UUID]] = set()  # not here any more: all the deleting pass reads
-    for deleting in (False, True):
-        for name in reversed(TABLE_ORDER) if deleting else TABLE_ORDER:
-            ids = [i for (t, i) in pending if t == name]
-            for start in range(0, len(ids), batch):  # the same batches in both passes
-                chunk = [i for i in ids[start : start + batch] if not deleting or (name, i) in gone]
-                if not chunk:
-                    continue
-                rows = _read(uow_factory, name, [pending[(name, i)] for i in chunk])
-                gone.update((name, r.pending.row_id) for r in rows if r.local is None)
-                rows = [r for r in rows if (r.local is None) == deleting]
-                if rows:
-                    _push_batch(uow_factory, central, files, scope, name, rows, held, report,
-                                checkpoint)  # fmt: skip
+    # While a batch is at the central database, the next one is read and the last one recorded
+    # locally (one table at a time: a table starts once its parents' batches are recorded).
+    with ThreadPoolExecutor(2, thread_name_prefix="sync-push") as helpers:
+        for deleting in (False, True):
+            for name in reversed(TABLE_ORDER) if deleting else TABLE_ORDER:
+                ids = [i for (t, i) in pending if t == name]
+                batches = [  # the same batches in both passes; the second reads the gone only
+                    [pending[(name, i)] for i in ids[start : start + batch]
+                     if not deleting or (name, i) in gone]
+                    for start in range(0, len(ids), batch)
+                ]  # fmt: skip
+                batches = [b for b in batches if b]
+                recording: Future[None] | None = None
+                ahead = helpers.submit(_read, uow_factory, name, batches[0]) if batches else None
+                for k in range(len(batches)):
+                    rows = ahead.result()  # type: ignore[union-attr]
+                    if k + 1 < len(batches):
+                        ahead = helpers.submit(_read, uow_factory, name, batches[k + 1])
+                    gone.update((name, r.pending.row_id) for r in rows if r.local is None)
+                    rows = [r for r in rows if (r.local is None) == deleting]
+                    if rows:
+                        recording = _push_batch(
+                            uow_factory, central, files, scope, name, rows, held, report,
+                            checkpoint, helpers, recording)  # fmt: skip
+                _recorded(recording, name, checkpoint)
     return report
 
 
@@ -127,7 +142,11 @@ def _push_batch(
     held: set[str],
     report: PushReport,
     checkpoint: Callable[[str], None],
-) -> None:
+    helpers: ThreadPoolExecutor,
+    recording: Future[None] | None,
+) -> Future[None] | None:
+    """Push one batch; its local record is left running on ``helpers`` (returned), once the
+    one before (``recording``) is done."""
     rows = [r for r in rows if r.data is not None or _forget_unborn(uow_factory, r)]
     rows = _owned(uow_factory, scope, name, rows, report)
     if name == "media":
@@ -137,7 +156,7 @@ def _push_batch(
         checkpoint("push:files-sent")
     rows = [r for r in rows if not _waits(name, r, held, report)]
     if not rows:
-        return
+        return recording
     with central.connect() as conn, conn.begin():
         plan = _plan(conn, scope, name, rows, held, report)
         cr.write(conn, name, [r.local for r, _ in plan.writes])  # type: ignore[misc]
@@ -148,8 +167,16 @@ def _push_batch(
         versions = cr.versions(conn, name, written)
         checkpoint(f"push:{name}:before-central-commit")
     checkpoint(f"push:{name}:after-central-commit")
-    _record(uow_factory, name, plan, versions, report)
-    checkpoint(f"push:{name}:recorded")
+    _recorded(recording, name, checkpoint)
+    return helpers.submit(_record, uow_factory, name, plan, versions, report)
+
+
+def _recorded(recording: Future[None] | None, name: str, checkpoint: Callable[[str], None]) -> None:
+    """Wait for a batch's local record (its error is raised here); then its checkpoint, on
+    this thread, so a sync passes its checkpoints in the same order every time."""
+    if recording is not None:
+        recording.result()
+        checkpoint(f"push:{name}:recorded")
 
 
 @dataclass
@@ -260,13 +287,14 @@ def _record(uow_factory: UnitOfWorkFactory, name: str, plan: _Plan, versions: di
         session = uow.session
         ls.defer_foreign_keys(session)
         settled = [(r, c.data) for r, c in plan.agreed]
-        pending = ls.read_pending(session) if plan.conflicts else ls.read_pending(
-            session, name, [r.pending.row_id for r, _ in plan.writes + settled])  # fmt: skip
         for row, current in plan.writes:
             after = dict(row.local)  # type: ignore[arg-type]
             if current is not None and current.data["id"] != after["id"]:
                 after["id"], after["created_at"] = current.data["id"], current.data["created_at"]
             settled.append((row, after))
+        # Later edits matter only where the local row is to take the central values.
+        pending = ls.read_pending(session) if plan.conflicts else ls.read_pending(
+            session, name, [r.pending.row_id for r, a in settled if a != r.local])  # fmt: skip
         _settle(session, name, [(r, a, versions[a["id"]]) for r, a in settled], pending)
         for row in [r for r, _ in plan.deletes] + plan.gone:
             ls.forget(session, name, row.pending.row_id, row.pending.upto_seq)
