@@ -210,7 +210,8 @@ def put_rows(session: Session, name: str, rows: list[dict[str, Any]], versions: 
     if not rows:
         return
     tbl = table(name)
-    values = [typed(name, from_central(name, row)) for row in rows]
+    plain = [from_central(name, row) for row in rows]  # once per row: typed, then hashed
+    values = [typed(name, row) for row in plain]
     keys = NATURAL_KEYS.get(name)
     if keys is not None:
         same_key = delete(tbl).where(
@@ -238,9 +239,9 @@ def put_rows(session: Session, name: str, rows: list[dict[str, Any]], versions: 
                 "table_name": name,
                 "row_id": v["id"],
                 "version": version,
-                "row_hash": content_hash(name, from_central(name, row)),
+                "row_hash": content_hash(name, row),
             }
-            for v, row, version in zip(values, rows, versions, strict=True)
+            for v, row, version in zip(values, plain, versions, strict=True)
         ],
     )
 

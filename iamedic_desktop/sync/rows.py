@@ -118,9 +118,11 @@ def row_values(name: str, row: Any) -> dict[str, Any]:
 def from_central(name: str, data: dict[str, Any]) -> dict[str, Any]:
     """Only the copied columns of a central row (the web's tokens dropped), as JSON values;
     a double that JSON wrote as an integer (40) is a float again (40.0)."""
-    doubles = _DOUBLES.setdefault(
-        name, frozenset(c.name for c in table(name).columns if isinstance(c.type, Double))
-    )
+    doubles = _DOUBLES.get(name)
+    if doubles is None:  # once per table: not for every row
+        doubles = _DOUBLES[name] = frozenset(
+            c.name for c in table(name).columns if isinstance(c.type, Double)
+        )
     out = {c: _plain(data.get(c)) for c in _copied(name)}
     for column in doubles:
         if isinstance(out.get(column), int):
