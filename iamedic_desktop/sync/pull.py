@@ -7,7 +7,8 @@ workstation already holds (its own push coming back, or a batch applied twice) i
 version. A first pull (or a new user on the store) loads the tables in scope inside one
 consistent central read and keeps the cursor that read yields.
 
-Threading: blocking; runs on the sync worker, never on the UI thread.
+Threading: blocking; runs on the sync worker, never on the UI thread; a helper thread of the
+pull's own reads the next batch of the feed while one is applied (checkpoints stay on the caller).
 """
 
 from __future__ import annotations
@@ -15,15 +16,18 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from iamedic_desktop.core.errors import CentralDatabaseError
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from iamedic_desktop.sync import local_side as ls
-from iamedic_desktop.sync.central_feed import consistent_read, read_changes
+from iamedic_desktop.sync.central_feed import Change, consistent_read, read_changes
 from iamedic_desktop.sync.merge import Verdict, decide, reason
 from iamedic_desktop.sync.rows import NATURAL_KEYS, TABLE_ORDER, central_json, from_central
 from iamedic_desktop.sync.scope import Scope
@@ -81,22 +85,38 @@ def pull(
             cursor = None
     if cursor is None:
         cursor = _load(uow_factory, central, scope, report, batch, checkpoint)
-    while True:
-        with central.connect() as conn:
-            changes, next_cursor = read_changes(
-                conn, cursor, doctor_id=scope.user_id, also_tables=scope.all_rows_of, limit=batch
+    # The next batch is read from the feed while this one is applied (the cursor is only
+    # stored with a batch applied, so a batch read ahead and never applied is read again).
+    with ThreadPoolExecutor(1, thread_name_prefix="sync-pull") as reader:
+        ahead = reader.submit(_read_feed, central, scope, cursor, batch)
+        while True:
+            try:
+                changes, next_cursor = ahead.result()
+            except (CentralDatabaseError, SQLAlchemyError):  # the database went away meanwhile:
+                changes, next_cursor = _read_feed(central, scope, cursor, batch)  # read it here
+            if not changes:
+                return report  # caught up: the cursor stays (nothing is written locally)
+            if len(changes) == batch:
+                ahead = reader.submit(_read_feed, central, scope, next_cursor, batch)
+            incoming = _net(
+                [Incoming(c.table, c.row_id, c.row, c.op == "D", c.version) for c in changes]
             )
-        if not changes:
-            return report  # caught up: the cursor stays (nothing is written locally)
-        incoming = _net(
-            [Incoming(c.table, c.row_id, c.row, c.op == "D", c.version) for c in changes]
+            checkpoint("pull:before-apply")
+            _apply(uow_factory, incoming, next_cursor, scope, report, final=len(changes) < batch)
+            checkpoint("pull:applied")
+            cursor = next_cursor
+            if len(changes) < batch:
+                return report
+
+
+def _read_feed(
+    central: Engine, scope: Scope, cursor: str | None, batch: int
+) -> tuple[list[Change], str]:
+    """The next batch of the feed in scope after ``cursor``, and the cursor after it."""
+    with central.connect() as conn:
+        return read_changes(
+            conn, cursor, doctor_id=scope.user_id, also_tables=scope.all_rows_of, limit=batch
         )
-        checkpoint("pull:before-apply")
-        _apply(uow_factory, incoming, next_cursor, scope, report, final=len(changes) < batch)
-        checkpoint("pull:applied")
-        cursor = next_cursor
-        if len(changes) < batch:
-            return report
 
 
 def _load(
