@@ -35,19 +35,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import keyring
 import psycopg2
 import psycopg2.extras
 from psycopg2.extensions import connection as Connection
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, insert, text
 from sqlalchemy.engine import make_url
 
 from iamedic_desktop.core.migrate import upgrade_central
+from iamedic_desktop.core.settings import Settings, reset_settings_cache
+from iamedic_desktop.models import OutboxEntry
 from iamedic_desktop.models.central import BB_CLASSES
+from iamedic_desktop.services.local_store import LocalStore
+from iamedic_desktop.sync.rows import table, typed
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the proxy lives with the tests' stand-ins
     sys.path.insert(0, str(ROOT))
+from tests.support.keyring_file import FileKeyring  # noqa: E402
 from tests.support.latency_proxy import LatencyProxy  # noqa: E402
+from tests.support.sync_world import sign_in_store  # noqa: E402
 
 ADMIN_URL = os.environ.get(
     "IAMEDIC_BENCH_PG_URL",
@@ -75,8 +82,9 @@ class SeededStudy:
 
 
 @contextmanager
-def central_database() -> Iterator[str]:
-    """The URL of a fresh central database (schema and triggers installed); dropped on exit."""
+def central_database(file_storage: str = "database") -> Iterator[str]:
+    """The URL of a fresh central database (schema and triggers installed, files stored
+    ``file_storage``); dropped on exit."""
     name = f"iamedic_bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -84,7 +92,7 @@ def central_database() -> Iterator[str]:
     url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         engine = create_engine(url)
-        upgrade_central(engine, file_storage="database")
+        upgrade_central(engine, file_storage=file_storage)
         engine.dispose()
         yield url
     finally:
@@ -110,30 +118,32 @@ def latency_proxy(url: str, delay: float = 0.010) -> Iterator[LatencyProxy]:
         yield proxy
 
 
-def seed_doctor(conn: Connection) -> uuid.UUID:
-    """The benchmark doctor (user, doctor role, approved profile), made the first time."""
+def seed_doctor(conn: Connection, email: str = "bench.doctor@example.org") -> uuid.UUID:
+    """A benchmark doctor (user, doctor role, approved profile), made the first time."""
     with conn.cursor() as cur:
-        cur.execute("SELECT id FROM users WHERE email = 'bench.doctor@example.org'")
+        cur.execute("SELECT id FROM users WHERE email = %s", (email,))
         found = cur.fetchone()
         if found:
             return uuid.UUID(str(found[0]))
         user_id = uuid.uuid4()
         cur.execute(
             "INSERT INTO users (id, email, name, google_id, is_active) "
-            "VALUES (%(u)s, 'bench.doctor@example.org', 'Bench Doctor', %(g)s, true);"
+            "VALUES (%(u)s, %(e)s, 'Bench Doctor', %(g)s, true);"
             "INSERT INTO user_roles (id, user_id, role) VALUES (%(r)s, %(u)s, 'doctor');"
             "INSERT INTO doctor_profiles (id, user_id, matriculation_id, legal_name, "
             "specialization, status) VALUES (%(p)s, %(u)s, %(g)s, 'Bench Doctor', "
             "'Obstetrics', 'approved')",
-            {"u": user_id, "g": f"g-{user_id}", "r": uuid.uuid4(), "p": uuid.uuid4()},
+            {"u": user_id, "e": email, "g": f"g-{user_id}", "r": uuid.uuid4(), "p": uuid.uuid4()},
         )
     conn.commit()
     return user_id
 
 
-def seed_study(conn: Connection, media_count: int) -> SeededStudy:
-    """A new study of the benchmark doctor holding ``media_count`` image rows."""
-    doctor_id = seed_doctor(conn)
+def seed_study(
+    conn: Connection, media_count: int, doctor_id: uuid.UUID | None = None
+) -> SeededStudy:
+    """A new study of ``doctor_id`` (the benchmark doctor) holding ``media_count`` image rows."""
+    doctor_id = doctor_id or seed_doctor(conn)
     study = SeededStudy(uuid.uuid4(), tuple(uuid.uuid4() for _ in range(media_count)))
     media = "".join(
         f"{m}\t{study.study_id}\timage-{i:06d}.png\t{uuid.uuid4()}\t123456\timage/png\t"
@@ -295,3 +305,47 @@ def copy_reference(
 def insert_reference(url: str, rows: Rows, via_port: int | None = None) -> float:
     """Rows per second of one INSERT per row (one transaction), as a naive sync would."""
     return _timed_transfer(url, rows, via_port, row_by_row=True)
+
+
+# -- workstations: real signed-in stores syncing with the benchmark's central database --------
+
+
+def isolate(folder: Path) -> None:
+    """Keep this process's home, settings file, cache and keyring inside ``folder``."""
+    for name, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "config"),
+                      ("XDG_DATA_HOME", "data"), ("IAMEDIC_CACHE_DIR", "cache")):  # fmt: skip
+        os.environ[name] = str(folder / sub)
+    os.environ["IAMEDIC_SETTINGS_FILE"] = str(folder / "settings.toml")
+    keyring.set_keyring(FileKeyring(folder / "keyring.json"))
+    reset_settings_cache()
+
+
+def via(url: str, port: int | None) -> str:
+    """``url`` itself, or the same database through a local proxy's ``port``."""
+    if port is None:
+        return url
+    return make_url(url).set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+
+
+def signed_in(folder: Path, url: str, email: str, **more: Any) -> Settings:
+    """The settings of a new workstation in ``folder`` on which ``email`` has signed in."""
+    settings = Settings(data_dir=folder, central_url=url, **more)
+    sign_in_store(settings, email)
+    return settings
+
+
+def seed_local(store: LocalStore, rows: Rows) -> int:
+    """Write ``rows`` straight into the local store, each with its outbox entry, as edits made
+    on this workstation would leave them (one transaction); returns how many."""
+    now = dt.datetime.now(dt.UTC)
+    with store.engine.begin() as conn:
+        for name in ROW_TABLES:
+            if not rows[name]:
+                continue
+            conn.execute(insert(table(name)), [typed(name, r) for r in rows[name]])
+            conn.execute(
+                insert(OutboxEntry.__table__),
+                [{"table_name": name, "row_id": r["id"], "operation": "insert",
+                  "changed_at": now} for r in rows[name]],
+            )  # fmt: skip
+    return row_count(rows)
