@@ -79,12 +79,13 @@ def _rows_by_id(engine: Engine, world: World) -> dict[tuple[str, str], tuple]:
 
 
 def _applied_up_to_the_cursor(world: World, central: Engine) -> int:
-    """Every central row is here as it is centrally, or still to come after the stored
-    cursor; returns how many are still to come."""
+    """Every central row is here as it is centrally, still to come after the stored cursor,
+    or edited here and waiting to be pushed; returns how many are still to come."""
     store = open_local_store(world.settings())
     try:
         with store.uow() as uow:
             cursor = ls.get_state(uow.session, CURSOR)
+            waiting = {(name, row_id.hex) for name, row_id in ls.read_pending(uow.session)}
         local = _rows_by_id(store.engine, world)
     finally:
         store.close()
@@ -92,7 +93,7 @@ def _applied_up_to_the_cursor(world: World, central: Engine) -> int:
         coming, _ = read_changes(conn, cursor, doctor_id=world.doctor_id, limit=1_000_000)
     to_come = {(c.table, c.row_id.hex) for c in coming}
     for key, row in _rows_by_id(central, world).items():
-        assert local.get(key) == row or key in to_come, key
+        assert local.get(key) == row or key in to_come or key in waiting, key
     return len(to_come)
 
 
