@@ -48,6 +48,7 @@ from _central import (
     via,
 )
 from _media import machine, verdict
+from bench_copy_reference import server_version
 from sqlalchemy import text
 
 from tests.support.sync_world import workstation
@@ -132,6 +133,7 @@ def main() -> int:
         latency_proxy(url, args.delay_ms / 1000) as proxy,
     ):
         isolate(Path(tmp))
+        print(f"server: {server_version(url)}")
         for _ in range(args.repeat):
             for path in paths:
                 port = proxy.port if path == "proxy" else None
