@@ -7,7 +7,7 @@ page; Newer and Older page through. Verify chain recomputes the whole chain and 
 intact: N entries checked" or names the first broken entry.
 
 Threading: every read runs through ``run`` (an operation at the admin's target, see
-``ui/audit_query.py``); the widget reads its fields on the UI thread and only then starts it.
+``services/audit_query.py``); the widget reads its fields on the UI thread and only then starts it.
 """
 
 from __future__ import annotations
@@ -34,14 +34,14 @@ from PySide6.QtWidgets import (
 )
 
 from iamedic_desktop.services.admin_target import AdminTarget
-from iamedic_desktop.ui import theme
-from iamedic_desktop.ui.audit_query import (
+from iamedic_desktop.services.audit_query import (
     AuditPage,
     AuditQuery,
     ChainCheck,
     check_chain,
     fetch_page,
 )
+from iamedic_desktop.ui import theme
 from iamedic_desktop.ui.audit_table_model import TABLE_WORDS, AuditTableModel
 from iamedic_desktop.ui.operations import describe_failure
 

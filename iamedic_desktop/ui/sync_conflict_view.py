@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject
 
+from iamedic_desktop.services.sync_overview import read_media_conflicts, usefulness_text
 from iamedic_desktop.sync.conflicts import ConflictView
 from iamedic_desktop.ui.operations import OperationRunner
 from iamedic_desktop.ui.sync_conflict_item import ConflictBoxState
-from iamedic_desktop.ui.sync_overview import read_media_conflicts, usefulness_text
 
 if TYPE_CHECKING:
     from iamedic_desktop.ui.annotation_controller import AnnotationController

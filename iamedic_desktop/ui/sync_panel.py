@@ -27,8 +27,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iamedic_desktop.services.sync_overview import SyncOverview, read_overview
 from iamedic_desktop.ui.operations import OperationRunner
-from iamedic_desktop.ui.sync_overview import SyncOverview, read_overview
 from iamedic_desktop.ui.sync_status_widget import clock
 
 if TYPE_CHECKING:

@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from sqlalchemy import text
 
 from iamedic_desktop.core.errors import CentralDatabaseError
+from iamedic_desktop.services.admin_access import central_engine
 from iamedic_desktop.services.admin_target import AdminTarget
 from iamedic_desktop.sync import audit
-from iamedic_desktop.ui.admin_access_panel import central_engine
 
 PAGE_SIZE = 100
 NOT_CENTRAL = (
