@@ -150,3 +150,15 @@ def uow_factory(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Unit
         engine = request.getfixturevalue("pg_central_engine")
         _truncate_central(engine)
         yield UnitOfWorkFactory(engine)
+
+
+@pytest.fixture
+def central(pg_database: str) -> Iterator[Engine]:
+    """A fresh central database: the web's ten tables and the workstation schema, files stored
+    in the database itself (a test needing the web's folder defines its own)."""
+    from iamedic_desktop.core.migrate import upgrade_central
+
+    engine = create_engine(pg_database)
+    upgrade_central(engine, file_storage="database")
+    yield engine
+    engine.dispose()

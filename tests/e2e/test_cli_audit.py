@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from iamedic_desktop.cli import audit as audit_cli
-from iamedic_desktop.core.migrate import upgrade_central
 from iamedic_desktop.sync import audit
 from tests.e2e.cli_support import assert_clean_failure, json_of
 from tests.support.web_writes import insert_media, insert_study, insert_user
@@ -18,14 +17,6 @@ from tests.support.web_writes import insert_media, insert_study, insert_user
 pytestmark = pytest.mark.postgres
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    upgrade_central(engine, file_storage="database")
-    yield engine
-    engine.dispose()
 
 
 def written(engine: Engine) -> dict[str, uuid.UUID]:

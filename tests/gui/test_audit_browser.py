@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from iamedic_desktop.core.settings import get_settings, reset_settings_cache
 from iamedic_desktop.core.settings_file import save_settings
@@ -24,7 +24,6 @@ from tests.factories import actor_for, make_user, seeding
 from tests.support import web_writes as web
 from tests.support.sync_world import (
     add_doctor,
-    install_central,
     sign_in_store,
     workstation,
     workstation_settings,
@@ -34,14 +33,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.gui]
 
 ADMIN, DOCTOR = "ada@example.org", "doc@example.org"
 WHEN, USER, DEVICE, TABLE, ROW, CHANGE, WHAT = range(7)
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

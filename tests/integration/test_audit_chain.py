@@ -13,18 +13,9 @@ from sqlalchemy.exc import DBAPIError
 
 from iamedic_desktop.core.errors import CentralDatabaseError, InvalidInputError
 from iamedic_desktop.sync import audit
-from tests.support.sync_world import install_central
 from tests.support.web_writes import insert_media, insert_study, insert_user
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

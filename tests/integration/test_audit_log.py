@@ -23,7 +23,6 @@ from iamedic_desktop.sync.audit import verify
 from tests.media_samples import make_image
 from tests.support.sync_world import (
     add_doctor,
-    install_central,
     sign_in_store,
     workstation,
     workstation_settings,
@@ -31,14 +30,6 @@ from tests.support.sync_world import (
 from tests.support.web_writes import insert_media, insert_study, insert_user, save_boxes
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

@@ -8,12 +8,11 @@ statements is what these tests count, so they hold on a slow machine too.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, event, func, select
 
 from iamedic_desktop.models import OutboxEntry, SyncBase
 from iamedic_desktop.models.central import (
@@ -26,7 +25,6 @@ from tests.media_samples import make_image
 from tests.support.sync_world import (
     Workstation,
     add_doctor,
-    install_central,
     sign_in_store,
     table_rows,
     workstation,
@@ -34,14 +32,6 @@ from tests.support.sync_world import (
 )
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 def _media(ws: Workstation, tmp_path: Path) -> uuid.UUID:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, text
 
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.services import annotations as boxes
@@ -18,7 +17,6 @@ from tests.support.sync_world import (
     Workstation,
     add_doctor,
     all_tables,
-    install_central,
     sign_in_store,
     table_rows,
     workstation,
@@ -26,14 +24,6 @@ from tests.support.sync_world import (
 )
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 def _ws(tmp_path: Path, name: str, url: str, email: str) -> Settings:

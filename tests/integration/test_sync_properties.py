@@ -12,17 +12,15 @@ example is a new doctor on one central database: scope keeps the examples apart.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine
 
 from tests.support.sync_oracle import Box
 from tests.support.sync_trio import NAMES, Trio, trio
-from tests.support.sync_world import install_central
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -30,14 +28,6 @@ CLASSES = ("NT", "CM")
 PLACES: tuple[Box, ...] = ((1.0, 2.0, 20.0, 15.0), (5.0, 5.0, 20.0, 15.0), (9.0, 9.0, 12.0, 12.0))
 OPERATIONS = ("study", "import", "box", "box", "delete", "label", "web_boxes", "web_label",
               "sync", "sync")  # fmt: skip
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 def _step(world: Trio, data: st.DataObject) -> None:

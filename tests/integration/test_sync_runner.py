@@ -6,7 +6,6 @@ import datetime as dt
 import itertools
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,12 @@ from iamedic_desktop.services import studies
 from iamedic_desktop.sync.runner import RunnerState, SyncRunner
 from tests.support.sync_world import (
     add_doctor,
-    install_central,
     sign_in_store,
     workstation,
     workstation_settings,
 )
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 def _wait_for(condition: object, timeout: float) -> float:

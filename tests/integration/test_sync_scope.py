@@ -6,12 +6,11 @@ no other doctor's study.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert
+from sqlalchemy import Engine, insert
 
 from iamedic_desktop.models import OutboxEntry
 from iamedic_desktop.services import annotations as labelling
@@ -25,7 +24,6 @@ from tests.support.sync_world import (
     Workstation,
     add_doctor,
     all_tables,
-    install_central,
     sign_in_store,
     table_rows,
     workstation,
@@ -33,14 +31,6 @@ from tests.support.sync_world import (
 )
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def central(pg_database: str) -> Iterator[Engine]:
-    engine = create_engine(pg_database)
-    install_central(engine)
-    yield engine
-    engine.dispose()
 
 
 def _signed_in(tmp_path: Path, name: str, url: str, email: str) -> Any:
