@@ -56,16 +56,6 @@ def save_cursor(connection: Connection, device_id: uuid.UUID, cursor: str) -> De
     return _update(connection, device_id, "cursor = :c, last_seen_at = now()", {"c": cursor})
 
 
-def get_device(connection: Connection, device_id: uuid.UUID) -> Device | None:
-    """The device, or None when it was never registered."""
-    with connection.begin():
-        row = connection.execute(
-            text(f"SELECT {_COLUMNS} FROM workstation.devices WHERE device_id = :d"),
-            {"d": device_id},
-        ).one_or_none()
-    return Device(*row) if row is not None else None
-
-
 def _update(
     connection: Connection, device_id: uuid.UUID, assignments: str, params: dict[str, object]
 ) -> Device:

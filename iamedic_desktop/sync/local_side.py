@@ -8,7 +8,6 @@ flushes do). The caller holds the write lock (``uow.begin_write()``) and commits
 from __future__ import annotations
 
 import itertools
-import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -346,12 +345,6 @@ def set_state(session: Session, key: str, value: str | None) -> None:
 def defer_foreign_keys(session: Session) -> None:
     """Check foreign keys at commit: a batch may hold a child before its parent."""
     session.execute(text("PRAGMA defer_foreign_keys = ON"))
-
-
-def state_json(session: Session, key: str) -> Any:
-    """A JSON value of the sync's state."""
-    value = get_state(session, key)
-    return None if value is None else json.loads(value)
 
 
 def rejoin_recreated(session: Session) -> None:
