@@ -186,6 +186,19 @@ def test_two_workstation_processes_and_the_web_converge_and_keep_every_conflict(
         web_folder,
         {n: cli_workstation(n, tmp_path / n, pg_database, EMAIL, web_folder) for n in "AB"},
     )
+    play_and_check(world, central, doctor, tmp_path, web_folder, rnd)
+
+
+def play_and_check(
+    world: World,
+    central: Engine,
+    doctor: uuid.UUID,
+    tmp_path: Path,
+    web_folder: Path,
+    rnd: random.Random,
+) -> None:
+    """Random offline edits on both workstations and the web, syncs in a random order, then:
+    every table and file equal everywhere, and each side kept exactly the expected conflicts."""
     media = _setup(world, tmp_path, doctor)
     for _ in range(STEPS):
         _random_step(world, rnd, media)
@@ -199,11 +212,11 @@ def test_two_workstation_processes_and_the_web_converge_and_keep_every_conflict(
     assert annotations_by_key(central, doctor) == world.oracle.central
     central_files = central_file_hashes(central, doctor, web_folder)
     assert len(central_files) == 5  # three images, the web's video and its still
-    for name, ws in world.ws.items():
-        local_rows, local_files = _local_view(ws, doctor, list(central_files))
+    for name, one in world.ws.items():
+        local_rows, local_files = _local_view(one, doctor, list(central_files))
         for table_name, rows in central_rows.items():
             assert local_rows[table_name] == rows, (name, table_name)
         assert local_files == central_files, name
-        kept = conflict_copies(ws.json("sync", "conflicts"))
+        kept = conflict_copies(one.json("sync", "conflicts"))
         assert Counter(kept) == Counter(world.oracle.side(name).conflicts), name
-        assert ws.json("sync", "status")["pending"] == 0, name
+        assert one.json("sync", "status")["pending"] == 0, name

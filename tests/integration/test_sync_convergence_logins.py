@@ -10,7 +10,6 @@ Each process gets its login and password in ``IAMEDIC_CENTRAL_URL`` (no keyring 
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,20 +20,11 @@ from iamedic_desktop.core.migrate import upgrade_central
 from tests.integration.test_sync_convergence import (
     EMAIL,
     SEEDS,
-    STEPS,
     World,
-    _local_view,
-    _random_step,
-    _setup,
+    play_and_check,
 )
 from tests.support.central_logins import Central, enroll, grant, web_owned_central
 from tests.support.cli_workstation import CliWorkstation, cli_workstation
-from tests.support.sync_compare import (
-    annotations_by_key,
-    central_file_hashes,
-    conflict_copies,
-    scope_rows,
-)
 from tests.support.sync_world import add_doctor
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -89,27 +79,7 @@ def test_workstation_processes_on_their_own_logins_and_the_web_converge(
         ws[name], logins[name] = _own_login_workstation(central, name, tmp_path / name, web_folder)
     assert logins["A"] != logins["B"] and central.web_login not in logins.values()
     world = World(web, web_folder, ws)
-    media = _setup(world, tmp_path, doctor)
-    for _ in range(STEPS):
-        _random_step(world, rnd, media)
-    first, second = rnd.sample(("A", "B"), 2)
-    for name in (first, second, first):
-        world.sync(name)
-
-    assert sum(len(side.conflicts) for side in world.oracle.sides.values()) >= 3
-
-    central_rows = scope_rows(web, doctor)
-    assert annotations_by_key(web, doctor) == world.oracle.central
-    central_files = central_file_hashes(web, doctor, web_folder)
-    assert len(central_files) == 5  # three images, the web's video and its still
-    for name, one in world.ws.items():
-        local_rows, local_files = _local_view(one, doctor, list(central_files))
-        for table_name, rows in central_rows.items():
-            assert local_rows[table_name] == rows, (name, table_name)
-        assert local_files == central_files, name
-        kept = conflict_copies(one.json("sync", "conflicts"))
-        assert Counter(kept) == Counter(world.oracle.side(name).conflicts), name
-        assert one.json("sync", "status")["pending"] == 0, name
+    play_and_check(world, web, doctor, tmp_path, web_folder, rnd)
     # Every workstation write was made, and audited, under that workstation's own login.
     assert _writers(central, "studies") <= set(logins.values())
     assert set(logins.values()) <= _writers(central, "media") | _writers(central, "studies")
