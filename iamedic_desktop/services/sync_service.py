@@ -10,7 +10,7 @@ Threading: blocking; the CLI calls it directly, the window from its sync worker.
 
 from __future__ import annotations
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from iamedic_desktop.core.database import tls_refusal
@@ -65,10 +65,14 @@ def open_sync(store: LocalStore) -> SyncEngine:
         Scope(store.actor.user_id, is_admin, local_user),
         device_id,
         after_pull=(lambda report: _fetch_pulled(store, files, report)) if eager else None,
-        explain=lambda message: (
-            login_refusal(message, central.url.username) or tls_refusal(message)
-        ),
+        explain=lambda message: _explained(central, message),
     )
+
+
+def _explained(central: Engine, message: str) -> str | None:
+    """The driver's refusal in a person's words: a revoked or wrong login, a TLS link refused;
+    None for any other failure. One translation for the opening check and every sync."""
+    return login_refusal(message, central.url.username) or tls_refusal(message)
 
 
 def _fetch_pulled(store: LocalStore, files: CentralFiles, report: PullReport) -> None:
@@ -80,9 +84,9 @@ def _fetch_pulled(store: LocalStore, files: CentralFiles, report: PullReport) ->
         fetch_media(store.uow, store.media, files, wanted, settings=store.settings)
 
 
-def _check_account(central: object, store: LocalStore) -> None:
+def _check_account(central: Engine, store: LocalStore) -> None:
     try:
-        with central.connect() as conn:  # type: ignore[attr-defined]
+        with central.connect() as conn:
             check_login(conn, store.actor.user_id, store.actor.email)
             found = conn.execute(
                 text("SELECT is_active FROM public.users WHERE id = :me"),
@@ -90,12 +94,11 @@ def _check_account(central: object, store: LocalStore) -> None:
             ).first()
     except SQLAlchemyError as exc:
         cause = getattr(exc, "orig", None) or exc
-        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
-        refusal = login_refusal(first, central.url.username)  # type: ignore[attr-defined]
-        first = tls_refusal(str(cause)) or first
-        if refusal is not None:
+        if (refusal := login_refusal(str(cause), central.url.username)) is not None:
             raise AuthenticationError(refusal) from exc
-        raise CentralDatabaseError(f"The central database cannot be reached: {first}") from exc
+        first = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        reason = _explained(central, str(cause)) or first
+        raise CentralDatabaseError(f"The central database cannot be reached: {reason}") from exc
     if found is None:
         raise SyncError(
             f"The account {store.actor.email} is not in the central database: sign in again "
