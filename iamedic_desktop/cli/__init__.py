@@ -14,7 +14,21 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from iamedic_desktop import __version__
-from iamedic_desktop.cli import audit, auth, db, doctors, frames, media, studies, sync, users
+from iamedic_desktop.cli import (
+    audit,
+    auth,
+    db,
+    doctors,
+    export,
+    frames,
+    media,
+    models,
+    predict,
+    stats,
+    studies,
+    sync,
+    users,
+)
 from iamedic_desktop.cli.annotations import add_parsers as add_annotation_parsers
 from iamedic_desktop.core.errors import IamedicError, InvalidInputError
 
@@ -48,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_annotation_parsers(commands, common)  # `annotations` is the __future__ name here
     sync.add_parsers(commands, common)
     audit.add_parsers(commands, common)
+    models.add_parsers(commands, common)
+    predict.add_parsers(commands, common)
+    export.add_parsers(commands, common)
+    stats.add_parsers(commands, common)
     return parser
 
 

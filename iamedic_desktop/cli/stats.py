@@ -1,0 +1,9 @@
+"""`iamedic stats`: filled in by its own module's work."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parsers(commands: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """Register the `stats` command (nothing yet)."""
