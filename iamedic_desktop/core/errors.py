@@ -47,3 +47,8 @@ class AuthenticationError(IamedicError):
 
 class SyncError(IamedicError):
     """Syncing with the central database cannot go on (settings disagree, a file is damaged)."""
+
+
+class ModelError(IamedicError):
+    """A model cannot be had or run: the registry or an inference service is unreachable or
+    answered wrongly, an artifact is damaged, or no model is configured."""
