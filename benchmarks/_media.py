@@ -2,7 +2,7 @@
 
 ``IAMEDIC_BENCH_CACHE`` moves the folder. Each file is written to a temporary name and renamed
 when complete, so an interrupted generation is never mistaken for a finished one. Run this
-module (``uv run python benchmarks/_media.py [all|hour]``) to make the files ahead of time.
+module (``uv run python benchmarks/_media.py [all|hard|hour]``) to make the files ahead of time.
 """
 
 from __future__ import annotations
@@ -85,6 +85,48 @@ def hour_720p() -> Path:
     )
 
 
+def hd_gop250() -> Path:
+    """60 s of 1920x1080 H.264 at 30 fps, GOP 250 (x264's default) with 3 B-frames."""
+    return _encode(
+        "hd_1080p_gop250.mp4",
+        [
+            *("-f", "lavfi", "-i", "testsrc2=size=1920x1080:rate=30"),
+            *("-frames:v", "1800", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23"),
+            *("-g", "250", "-bf", "3", "-pix_fmt", "yuv420p"),
+        ],
+    )
+
+
+def grey_50fps() -> Path:
+    """20 s of 800x600 grey pictures at 50 fps (as an ultrasound capture), x264's defaults."""
+    return _encode(
+        "grey_800x600_50fps.mp4",
+        [
+            *("-f", "lavfi", "-i", "testsrc2=size=800x600:rate=50"),
+            *("-vf", "format=gray,format=yuv420p", "-frames:v", "1000"),
+            *("-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"),
+        ],
+    )
+
+
+def long_gop600() -> Path:
+    """30 minutes of 1280x720 H.264 at 30 fps, GOP 600 (54,000 frames; minutes to make)."""
+    return _encode(
+        "long_720p_gop600.mp4",
+        [
+            *("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30"),
+            *("-t", "1800", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "2500k"),
+            *("-g", "600", "-keyint_min", "600", "-pix_fmt", "yuv420p"),
+            *("-movflags", "+faststart"),
+        ],
+    )
+
+
+def hard_inputs() -> list[Path]:
+    """Every decode and step input: today's clip, variable rate, 1080p GOP 250, grey, long."""
+    return [clip_720p(), vfr_720p(), hd_gop250(), grey_50fps(), long_gop600()]
+
+
 def work_dir(name: str) -> Path:
     """A folder under the benchmark cache for indexes and thumbnails (made on first use)."""
     path = cache_dir() / "work" / name
@@ -108,6 +150,20 @@ def reference_hashes(path: Path) -> list[bytes]:
             if len(frame) < size:
                 break
             hashes.append(frame_hash(frame))
+    return hashes
+
+
+def cached_reference_hashes(path: Path) -> list[bytes]:
+    """``reference_hashes``, kept next to the file (the 30-minute file takes minutes)."""
+    stat = path.stat()
+    keep = path.with_name(f".{path.name}.{stat.st_size}.{stat.st_mtime_ns}.hashes")
+    if keep.exists():
+        data = keep.read_bytes()
+        return [data[i : i + 16] for i in range(0, len(data), 16)]
+    hashes = reference_hashes(path)
+    partial = keep.with_name(f"{keep.name}.{os.getpid()}.partial")
+    partial.write_bytes(b"".join(hashes))
+    partial.replace(keep)
     return hashes
 
 
@@ -166,5 +222,8 @@ if __name__ == "__main__":
     which = sys.argv[1] if len(sys.argv) > 1 else "all"
     clip_720p()
     vfr_720p()
+    if which in {"all", "hard"}:
+        for made in hard_inputs():
+            cached_reference_hashes(made)
     if which in {"all", "hour"}:
         hour_720p()
