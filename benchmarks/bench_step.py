@@ -1,28 +1,37 @@
-"""Latency of stepping one frame forward and one frame back, against naive OpenCV.
+"""Stepping one frame forward and back right after a cold landing, on every hard input.
 
-The same 20 s 720p H.264 clip (30 fps, GOP 60, B-frames). A user holds the arrow key: one
-step every 40 ms (a keyboard's auto-repeat), 40 steps forward from 5 places and 40 steps back
-from 5 other places the source has not decoded yet; each ``frame(n)`` call is timed. The first
-frame of each run (a seek) is not counted as a step. The reference does what a naive player
-does for every step: ``set(CAP_PROP_POS_FRAMES, n)`` then ``read()``, on the same frames.
-Every frame of both is checked against ffmpeg's decode from the start.
-Goal: median < 5 ms, and at least 15 times faster than the reference, backwards included.
+Inputs (``_media.hard_inputs``): the 720p GOP-60 clip, the variable-rate file, 1080p H.264 GOP
+250 with 3 B-frames, 800x600 grey at 50 fps, and 30 minutes of 720p at GOP 600. For each, the
+frame source with its defaults (512 MB cache, 24 frames read-ahead) lands on frames it has not
+decoded (spread over the file, at random places in their groups) and then steps:
+- paced: 40 steps back (or forward) one every 40 ms, as a held arrow key, from 5 landings;
+- at once: 10 steps back (or forward) with no pause at all, from 20 landings (worst case).
+Each scenario times 200 steps (``frame(n)`` calls; the landing is timed apart) and checks all
+200 frames, and its landings, against ffmpeg's decode from the start (a digest per frame).
+Also: landing on keyframes of the GOP-600 file and on frames 8 past a keyframe of the 1080p
+file (fresh source each), and the resident memory while paused on the 1080p file once the
+back-fill is done. Goals: steps median < 5 ms and p95 < 50 ms, every frame exact, those
+landings < 100 ms, memory while paused < 1 GB.
 
-    uv run python benchmarks/bench_step.py
+    uv run python benchmarks/bench_step.py [name-part ...]
 """
 
 from __future__ import annotations
 
+import random
+import sys
 import time
 from pathlib import Path
 
 from _media import (
-    clip_720p,
+    cached_reference_hashes,
     frame_hash,
+    hard_inputs,
+    hd_gop250,
+    long_gop600,
     machine,
     median,
     percentile,
-    reference_hashes,
     verdict,
     work_dir,
 )
@@ -30,143 +39,140 @@ from _media import (
 from iamedic_desktop.media.video_source import VideoFrameSource
 
 PACE_SECONDS = 0.040
-STEPS = 40
-RUNS = 5
-GOAL_MS = 5.0
-GOAL_RATIO = 15.0
+GOAL_MEDIAN_MS = 5.0
+GOAL_P95_MS = 50.0
+GOAL_LANDING_MS = 100.0
+GOAL_MEMORY_MB = 1024.0
+SCENARIOS = (  # name, direction, landings, steps per landing, pause between steps
+    ("back, paced", -1, 5, 40, PACE_SECONDS),
+    ("forward, paced", 1, 5, 40, PACE_SECONDS),
+    ("back, at once", -1, 20, 10, 0.0),
+    ("forward, at once", 1, 20, 10, 0.0),
+)
 
 
-def plan(count: int) -> tuple[list[int], list[int]]:
-    """Start frames of the forward and the backward runs, apart from each other."""
-    forward = [20 + k * (count // RUNS) for k in range(RUNS)]
-    backward = [f + count // (2 * RUNS) + STEPS for f in forward]
-    return forward, [min(b, count - 1) for b in backward]
+def _source(path: Path) -> VideoFrameSource:
+    return VideoFrameSource(path, cache_mb=512, readahead=24, index_cache_dir=work_dir("step"))
 
 
-def ours(
-    path: Path, starts: tuple[list[int], list[int]], truth: list[bytes], pace: float
-) -> tuple[dict[str, list[float]], int]:
-    """Step with the frame source (default cache and read-ahead), paced like a held key."""
-    latencies: dict[str, list[float]] = {"forward": [], "backward": []}
-    wrong = 0
-    with VideoFrameSource(
-        path, cache_mb=512, readahead=24, index_cache_dir=work_dir("step")
-    ) as source:
-        for direction, firsts in zip(("forward", "backward"), starts, strict=True):
-            sign = 1 if direction == "forward" else -1
-            for first in firsts:
-                source.frame(first)
-                time.sleep(pace)
-                for k in range(1, STEPS + 1):
-                    n = first + sign * k
-                    started = time.perf_counter()
-                    pixels = source.frame(n)
-                    latencies[direction].append(time.perf_counter() - started)
-                    wrong += frame_hash(pixels.tobytes()) != truth[n]
-                    time.sleep(pace)
-    return latencies, wrong
+def landings(count: int, how_many: int, steps: int, rng: random.Random) -> list[int]:
+    """Frames far apart (the cache never holds a neighbour), each at a random place."""
+    stride = count // how_many
+    margin = steps + 1
+    return [
+        min(max(k * stride + rng.randrange(stride), margin), count - margin - 1)
+        for k in range(how_many)
+    ]
 
 
-def naive(
-    path: Path, starts: tuple[list[int], list[int]], truth: list[bytes], runs: int
-) -> tuple[dict[str, list[float]], int]:
-    """Step with set(POS_FRAMES) + read() for every frame, as a naive player would."""
-    import cv2
-
-    capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
-    latencies: dict[str, list[float]] = {"forward": [], "backward": []}
-    wrong = 0
-    for direction, firsts in zip(("forward", "backward"), starts, strict=True):
-        sign = 1 if direction == "forward" else -1
-        for first in firsts[:runs]:
-            for k in range(1, STEPS + 1):
-                n = first + sign * k
-                started = time.perf_counter()
-                capture.set(cv2.CAP_PROP_POS_FRAMES, n)
-                ok, bgr = capture.read()
-                rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-                latencies[direction].append(time.perf_counter() - started)
-                wrong += (not ok) or frame_hash(rgb.tobytes()) != truth[n]
-    capture.release()
-    return latencies, wrong
-
-
-def scrubbing(path: Path, count: int) -> tuple[float, float, float]:
-    """Median time of a random jump: on the scrubbing proxy, and at full resolution."""
-    import random
-
-    from iamedic_desktop.media.scrub_proxy import ScrubProxy, build_scrub_proxy
-
-    started = time.perf_counter()
-    proxy_file = build_scrub_proxy(path, cache_dir=work_dir("step"))
-    built = time.perf_counter() - started
-    rng = random.Random(11)
-    targets = [rng.randrange(count) for _ in range(100)]
-    proxy_times: list[float] = []
-    full_times: list[float] = []
-    with ScrubProxy(proxy_file, count, index_cache_dir=work_dir("step")) as proxy:
-        for n in targets:
-            started = time.perf_counter()
-            proxy.frame(n)
-            proxy_times.append(time.perf_counter() - started)
-    with VideoFrameSource(path, cache_mb=16, readahead=0, index_cache_dir=work_dir("step")) as full:
-        for n in targets:
-            started = time.perf_counter()
-            full.frame(n)
-            full_times.append(time.perf_counter() - started)
-    return built, median(proxy_times), median(full_times)
+def scenario(
+    path: Path, truth: list[bytes], direction: int, runs: int, steps: int, pause: float, seed: str
+) -> tuple[list[float], list[float], list[float], int, int]:
+    """Landing times, first-step times, all step times, exact frames and frames checked."""
+    rng = random.Random(seed)
+    landed: list[float] = []
+    first: list[float] = []
+    stepped: list[float] = []
+    exact = checked = 0
+    with _source(path) as source:
+        for start in landings(source.frame_count, runs, steps, rng):
+            began = time.perf_counter()
+            pixels = source.frame(start)
+            landed.append(time.perf_counter() - began)
+            exact += frame_hash(pixels.tobytes()) == truth[start]
+            checked += 1
+            for k in range(1, steps + 1):
+                if pause:
+                    time.sleep(pause)
+                n = start + direction * k
+                began = time.perf_counter()
+                pixels = source.frame(n)
+                seconds = time.perf_counter() - began
+                stepped.append(seconds)
+                if k == 1:
+                    first.append(seconds)
+                exact += frame_hash(pixels.tobytes()) == truth[n]
+                checked += 1
+    return landed, first, stepped, exact, checked
 
 
-def _line(name: str, direction: str, values: list[float]) -> str:
-    slow = sum(v * 1000 >= GOAL_MS for v in values)
-    p90 = percentile(values, 0.9) * 1000
-    return (
-        f"  {name:36} {direction:9} {median(values) * 1000:8.2f} {p90:8.2f}"
-        f" {max(values) * 1000:8.2f} {len(values):6} {slow:6}"
-    )
+def keyframe_landings(path: Path, truth: list[bytes], past: int, tries: int) -> list[float]:
+    """Land ``past`` frames after ``tries`` keyframes, a fresh source (cold) for each."""
+    times: list[float] = []
+    with _source(path) as probe:
+        index = probe.index
+        keys = sorted({index.keyframe_of(n) for n in range(0, index.frame_count, 97)})
+    rng = random.Random(f"keys-{path.name}")
+    for key in rng.sample(keys[1:], min(tries, len(keys) - 1)):
+        n = min(key + past, index.frame_count - 1)
+        with _source(path) as source:
+            began = time.perf_counter()
+            pixels = source.frame(n)
+            times.append(time.perf_counter() - began)
+            assert frame_hash(pixels.tobytes()) == truth[n], f"frame {n} differs"
+    return times
+
+
+def paused_memory(path: Path) -> tuple[float, int]:
+    """Resident MB once the source has back-filled around a landing, and frames cached."""
+    with _source(path) as source:
+        source.frame(source.frame_count // 2 + 100)
+        time.sleep(6.0)  # paused: the read-ahead and the back-fill finish
+        rss_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/self/status").read_text().splitlines()
+            if line.startswith("VmRSS")
+        )
+        return rss_kb / 1024, len(source.cache)
+
+
+def ms(values: list[float], q: float | None = None) -> float:
+    """Median (or quantile ``q``) of seconds, in ms."""
+    return (median(values) if q is None else percentile(values, q)) * 1000
 
 
 def main() -> None:
-    path = clip_720p()
-    print(f"bench_step: {path.name}; {machine()}")
-    truth = reference_hashes(path)
-    starts = plan(len(truth))
-    mine, mine_wrong = ours(path, starts, truth, PACE_SECONDS)
-    rushed, rushed_wrong = ours(path, starts, truth, 0.0)
-    reference, reference_wrong = naive(path, starts, truth, runs=2)
-    heads = f"{'median':>8} {'p90':>8} {'max':>8} {'steps':>6} {'>=5ms':>6}"
-    print(f"  {'latency of one step (ms)':46} {heads}")
-    rows = (
-        (f"frame source, a step every {PACE_SECONDS * 1000:.0f} ms", mine),
-        ("frame source, no pause (worst case)", rushed),
-        ("naive set(POS_FRAMES) + read", reference),
-    )
-    for name, result in rows:
-        for direction in ("forward", "backward"):
-            print(_line(name, direction, result[direction]))
-    print(
-        f"  frames different from ffmpeg's decode: frame source {mine_wrong + rushed_wrong}, "
-        f"naive {reference_wrong}"
-    )
-    ok = mine_wrong == 0
-    for direction in ("forward", "backward"):
-        ours_median = median(mine[direction])
-        ratio = median(reference[direction]) / ours_median
-        met = ours_median * 1000 < GOAL_MS and ratio >= GOAL_RATIO
+    wanted = sys.argv[1:]
+    print(f"bench_step: {machine()}")
+    ok = True
+    for path in hard_inputs():
+        if wanted and not any(part in path.name for part in wanted):
+            continue
+        truth = cached_reference_hashes(path)
+        print(f"  {path.name}: {len(truth)} frames")
+        print(
+            f"    {'scenario':18} {'median':>8} {'p95':>8} {'max':>8}  {'1st step':>8} "
+            f"{'1st p95':>8}  {'landing':>8}  exact"
+        )
+        for name, direction, runs, steps, pause in SCENARIOS:
+            landed, first, stepped, exact, checked = scenario(
+                path, truth, direction, runs, steps, pause, f"{path.name}-{name}"
+            )
+            met = ms(stepped) < GOAL_MEDIAN_MS and ms(stepped, 0.95) < GOAL_P95_MS
+            met = met and exact == checked
+            ok = ok and met
+            print(
+                f"    {name:18} {ms(stepped):8.2f} {ms(stepped, 0.95):8.2f} "
+                f"{max(stepped) * 1000:8.1f}  {ms(first):8.2f} {ms(first, 0.95):8.2f}  "
+                f"{ms(landed):8.1f}  {exact}/{checked} {verdict(met)}"
+            )
+    if not wanted or any(part in "landings memory" for part in wanted):
+        for path, past, name in ((long_gop600(), 0, "keyframe"), (hd_gop250(), 8, "8 past")):
+            times = keyframe_landings(path, cached_reference_hashes(path), past, 10)
+            met = max(times) * 1000 < GOAL_LANDING_MS
+            ok = ok and met
+            print(
+                f"  landing on {name} a keyframe, {path.name}: median {ms(times):.1f} ms, "
+                f"max {max(times) * 1000:.1f} ms (goal < {GOAL_LANDING_MS:.0f}): {verdict(met)}"
+            )
+        rss, frames = paused_memory(hd_gop250())
+        met = rss < GOAL_MEMORY_MB
         ok = ok and met
         print(
-            f"  {direction}: median {ours_median * 1000:.2f} ms (goal < {GOAL_MS:.0f} ms), "
-            f"{ratio:.0f}x faster than naive (goal >= {GOAL_RATIO:.0f}x): {verdict(met)}"
+            f"  paused on {hd_gop250().name}: {rss:.0f} MB resident, {frames} frames cached "
+            f"(bound: 512 MB cache + decoders; goal < {GOAL_MEMORY_MB:.0f} MB): {verdict(met)}"
         )
-    both = mine["forward"] + mine["backward"]
-    ratio = median(reference["forward"] + reference["backward"]) / median(both)
-    print(f"  both directions: median {median(both) * 1000:.2f} ms, {ratio:.0f}x: {verdict(ok)}")
-    built, proxy_median, full_median = scrubbing(path, len(truth))
-    made = f"made in {built:.1f} s" if built > 0.05 else "from the disk cache"
-    print(
-        f"  scrubbing (100 random jumps): proxy {proxy_median * 1000:.1f} ms, full resolution "
-        f"{full_median * 1000:.1f} ms median (proxy {made})"
-    )
+    print(f"  all: {verdict(ok)}")
 
 
 if __name__ == "__main__":

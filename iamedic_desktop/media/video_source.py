@@ -2,15 +2,17 @@
 
 Frame *n* is found through the video index (every frame's presentation timestamp, counted from
 the packets), decoded from the keyframe before it by a ``VideoCursor`` that identifies every
-decoded frame by its timestamp, and kept in a ``FrameCache`` bounded in bytes. Frames decoded on
-the way to the target are kept too when they are near it, so stepping back is a cache hit. A
-read-ahead worker decodes the frames after the playhead (before it, when stepping backwards)
-with a decoder of its own.
+decoded frame by its timestamp, and kept in a ``FrameCache`` bounded in bytes. The frames decoded
+on the way to the target, up to the read-ahead window before it, are kept too, so the first step
+back after a landing is a cache hit. A read-ahead worker keeps the frames after the playhead
+decoded (continuing this decoder when it stands there) and back-fills the span before it with a
+decoder of its own, so later steps back are cache hits too (``readahead.py``).
 
 Threading: ``frame()`` may be called from any thread (calls are serialised on one decoder)
-while the read-ahead worker runs; the worker uses its own decoder and shares only the cache,
-which is thread-safe. ``iter_frames()`` uses a private decoder per iteration. ``close()`` stops
-the worker and waits for it. Returned frames are shared with the cache and read-only.
+while the read-ahead worker runs; the worker uses its own decoder, borrows this one only under
+its lock and never while a ``frame()`` call waits for it, and shares the thread-safe cache.
+``iter_frames()`` uses a private decoder per iteration. ``close()`` stops the worker and waits
+for it. Returned frames are shared with the cache and read-only.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.media.frame_cache import FrameCache
 from iamedic_desktop.media.frame_source import RGBFrame
-from iamedic_desktop.media.readahead import ReadAhead
+from iamedic_desktop.media.readahead import Borrowed, ReadAhead
 from iamedic_desktop.media.video_cursor import IndexMismatchError, VideoCursor
 from iamedic_desktop.media.video_index import (
     VideoIndex,
@@ -64,8 +66,12 @@ class VideoFrameSource:
         self._index = load_video_index(self._path, self._index_cache_dir)
         self._cache = FrameCache(cache_mb * _MB)
         frame_bytes = self._index.width * self._index.height * 3
-        # Read-ahead never fills more than half the cache, so it cannot evict the playhead.
-        self._readahead = max(0, min(readahead, self._cache.fits(frame_bytes) // 2))
+        # Read-ahead and back-fill never fill more than half the cache together, so they cannot
+        # evict the playhead; back-fill gets up to four windows, as memory allows.
+        half = self._cache.fits(frame_bytes) // 2
+        self._readahead = max(0, min(readahead, half))
+        self._backfill = max(self._readahead, min(4 * self._readahead, half - self._readahead))
+        self._waiting = 0  # frame() calls waiting for the decoder (the worker lets them go first)
         self._lock = threading.Lock()  # serialises decoding on the consumer's decoder
         self._cursor: VideoCursor | None = None  # opened on the first frame() that decodes
         self._state = threading.Lock()  # guards the three fields below
@@ -119,12 +125,18 @@ class VideoFrameSource:
         behind = self._behind(n)
         cached = self._cache.get(n)
         if cached is None:
-            with self._lock:
-                if self._closed:
-                    raise InvalidInputError(f"'{self._path.name}' is closed.")
-                cached = self._cache.get(n)
-                if cached is None:
-                    cached = self._decode(n, behind)
+            with self._state:
+                self._waiting += 1
+            try:
+                with self._lock:
+                    if self._closed:
+                        raise InvalidInputError(f"'{self._path.name}' is closed.")
+                    cached = self._cache.get(n)
+                    if cached is None:
+                        cached = self._decode(n, behind)
+            finally:
+                with self._state:
+                    self._waiting -= 1
         self._playhead(n)
         return cached
 
@@ -194,8 +206,8 @@ class VideoFrameSource:
         return last is not None and n < last <= n + self._readahead
 
     def _behind(self, n: int) -> int:
-        """How many frames before ``n`` to keep while decoding to it: many when going back."""
-        return self._readahead if self._backwards(n) else 0
+        """How many frames before ``n`` to keep while decoding to it (the first steps back)."""
+        return self._readahead
 
     def _decode(self, n: int, behind: int) -> RGBFrame:
         """Decode frame ``n`` on the consumer's decoder (caller holds the lock)."""
@@ -235,7 +247,15 @@ class VideoFrameSource:
                 return
             worker = self._worker
             if worker is None:
-                worker = ReadAhead(self._path, self._index, self._cache, window=self._readahead)
+                borrowed = Borrowed(self._lock, lambda: self._cursor, lambda: self._waiting > 0)
+                worker = ReadAhead(
+                    self._path,
+                    self._index,
+                    self._cache,
+                    window=self._readahead,
+                    back=self._backfill,
+                    borrowed=borrowed,
+                )
                 worker.start()
                 self._worker = worker
         worker.follow(n, direction)
