@@ -1,13 +1,14 @@
 """The settings dialog's Administration tab: users, roles, accounts and doctor registrations.
 
 Everything goes through the administration's services, in operations on the window's database
-runner, at the target ``services.admin_target`` names: the central database when it is configured
-and reachable (changed directly, never queued), otherwise this workstation. The line at the top
-says which, as the last operation found it. Below the details, ``AdminAccessPanel`` gives or
-revokes the selected user's workstation logins on the central database; Audit log… opens
-the central audit log (``AuditDialog``). The services check the actor: for someone who is not
-an admin the tab shows their refusal instead of users. Each change shows the service's message
-and repaints the changed user's row only.
+runner, at the target ``services.admin_target`` names: the central database when it is
+configured and reachable (changed directly, never queued), otherwise this workstation. The line
+at the top says which, as the last operation found it. Below the details, ``AdminAccessPanel``
+gives or revokes the selected user's workstation logins on the central database; Audit log…
+opens the central audit log (``AuditDialog``), Statistics… the models' numbers against the
+clinicians' labels (``StatisticsDialog``), Models (MLflow)… the registry (``MlflowDialog``). The
+services check the actor: for someone who is not an admin the tab shows their refusal instead of
+users. Each change shows the service's message and repaints the changed user's row only.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ class AdministrationTab(QWidget):
         self.audit_button.setObjectName("openAudit")
         self.audit_button.setAutoDefault(False)
         self.audit_dialog: AuditDialog | None = None
+        self.statistics_button = _push("Statistics…", "openStatistics", self)
+        self.mlflow_button = _push("Models (MLflow)…", "openMlflow", self)
+        self.statistics_dialog: QWidget | None = None
+        self.mlflow_dialog: QWidget | None = None
         self.message_label = QLabel("", objectName="adminMessage", wordWrap=True)
         self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
@@ -132,6 +137,8 @@ class AdministrationTab(QWidget):
             filters.addWidget(widget)
         filters.addWidget(self.pending_first)
         filters.addStretch(1)
+        filters.addWidget(self.statistics_button)
+        filters.addWidget(self.mlflow_button)
         filters.addWidget(self.audit_button)
         # The table above the details: it keeps the dialog's whole width for its columns.
         splitter = QSplitter(Qt.Orientation.Vertical, self)
@@ -164,6 +171,8 @@ class AdministrationTab(QWidget):
         self.details.action_requested.connect(self._action_requested)
         self.access.message.connect(self._show_message)
         self.audit_button.clicked.connect(lambda _checked=False: self.open_audit())
+        self.statistics_button.clicked.connect(lambda _checked=False: self.open_statistics())
+        self.mlflow_button.clicked.connect(lambda _checked=False: self.open_mlflow())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         # Enter in the search lists at once, in the table it does nothing: left alone, the
@@ -311,6 +320,29 @@ class AdministrationTab(QWidget):
         self.audit_dialog.show()
         self.audit_dialog.raise_()
 
+    def open_statistics(self) -> QWidget:
+        """Open (or raise) the models' statistics."""
+        if self.statistics_dialog is None:
+            from iamedic_desktop.ui.statistics_dialog import StatisticsDialog
+
+            self.statistics_dialog = self._keep(StatisticsDialog(self._run_at, self), "statistics")
+        return _raised(self.statistics_dialog)
+
+    def open_mlflow(self) -> QWidget:
+        """Open (or raise) the MLflow registry's models, versions and runs."""
+        if self.mlflow_dialog is None:
+            from iamedic_desktop.ui.mlflow_dialog import MlflowDialog
+
+            dialog = MlflowDialog(self._runner, self._settings, self, store=self._store)
+            self.mlflow_dialog = self._keep(dialog, "mlflow")
+        return _raised(self.mlflow_dialog)
+
+    def _keep(self, dialog: QWidget, name: str) -> QWidget:
+        # One window each, forgotten when closed (deleted on close).
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda _obj=None: setattr(self, f"{name}_dialog", None))
+        return dialog
+
     # --- plumbing -----------------------------------------------------------------------------
 
     def _run(
@@ -353,6 +385,19 @@ def _run_at_target(
         on_success=on_success,
         on_failure=on_failure,
     )
+
+
+def _push(text: str, name: str, parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.setAutoDefault(False)  # Enter in the tab must not open it
+    return button
+
+
+def _raised(dialog: QWidget) -> QWidget:
+    dialog.show()
+    dialog.raise_()
+    return dialog
 
 
 def _combo(choices: tuple[tuple[str, object], ...]) -> QComboBox:

@@ -3,8 +3,10 @@
 Scene units are pixels of the frame, so what an item says is what is stored. Zoom goes from
 10 % to 800 % (wheel under the mouse, keys, fit, 1:1); pan with the middle button, with the left
 button on the image outside any box, or in hand mode. Brightness and contrast change only the
-picture shown. The view knows nothing of the database: it shows states and reports gestures (a
-box drawn, a box moved or resized, a nudge) for the controller to store.
+picture shown. Predicted boxes are those of one model version at a time (the dock's version
+picker chooses it; none chosen: all). The view knows nothing of the database: it shows
+states and reports gestures (a box drawn, a box moved or resized, a nudge) for the
+controller to store.
 """
 
 from __future__ import annotations
@@ -78,6 +80,9 @@ class AnnotationCanvasView(QGraphicsView):
         self._hand_mode = False
         self._pan_from: QPoint | None = None
         self._draw_from: QPointF | None = None
+        # Every version's predicted boxes; the scene shows the chosen version's (the picker's).
+        self._all_predictions: list[PredictionState] = []
+        self._prediction_version: str | None = None
         self.notice = CanvasNoticeWidget(self)  # what an edit removed, with Undo
         self.conflict_notice = CanvasNoticeWidget(self, at_top=True)  # Keep central / Keep mine
 
@@ -90,6 +95,7 @@ class AnnotationCanvasView(QGraphicsView):
 
     def clear_frame(self) -> None:
         """Show nothing (no media open)."""
+        self._all_predictions = []
         self.annotation_scene.clear_frame()
 
     def image_size(self) -> QSize:
@@ -233,8 +239,26 @@ class AnnotationCanvasView(QGraphicsView):
         return self.annotation_scene.selected_box()
 
     def set_predictions(self, states: Iterable[PredictionState]) -> None:
-        """Show these predicted boxes (those under the threshold stay hidden)."""
-        self.annotation_scene.set_predictions(states)
+        """Show these predicted boxes: the chosen model version's (under the threshold hidden)."""
+        self._all_predictions = list(states)
+        self._show_predictions()
+
+    @property
+    def prediction_version(self) -> str | None:
+        """The model version whose boxes are shown (None: every version's)."""
+        return self._prediction_version
+
+    def set_prediction_version(self, model_version: str | None) -> None:
+        """Show only the boxes ``model_version`` predicted (None: every version's)."""
+        if model_version != self._prediction_version:
+            self._prediction_version = model_version
+            self._show_predictions()
+
+    def _show_predictions(self) -> None:
+        version = self._prediction_version
+        self.annotation_scene.set_predictions(
+            s for s in self._all_predictions if version is None or s.model_version == version
+        )
 
     def prediction_items(self) -> list[PredictionItem]:
         """The predicted boxes, shown or under the threshold."""

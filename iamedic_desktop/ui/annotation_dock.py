@@ -2,7 +2,8 @@
 
 Bound to an AnnotationController: every button calls one of its actions (the same the keymap
 calls), and the dock redraws from the controller's state when it changes. A usefulness label in
-a sync conflict shows both sides under it (``set_usefulness_conflict``).
+a sync conflict shows both sides under it (``set_usefulness_conflict``). The model versions
+whose predictions are shown are chosen in ``version_picker`` (``model_version_picker.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.class_picker_widget import ClassPickerWidget
 from iamedic_desktop.ui.elided_label import ElidedLabel
+from iamedic_desktop.ui.model_version_picker import ModelVersionPicker
 from iamedic_desktop.ui.sync_conflict_item import CONFLICT_COLOR
 
 _USEFULNESS_TEXT = {None: "Not labelled", 1: "Useful", 0: "Not useful"}
@@ -85,6 +87,8 @@ class AnnotationDock(QDockWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.setSpacing(4)
         layout.addWidget(self._usefulness_group(body))
+        self.version_picker = ModelVersionPicker(controller, body)
+        layout.addWidget(self.version_picker)
         layout.addWidget(self._classes_group(body))
         layout.addWidget(self._boxes_group(body), 1)
         layout.addWidget(self._layers_group(body))
@@ -118,7 +122,6 @@ class AnnotationDock(QDockWidget):
     def _usefulness_group(self, parent: QWidget) -> QGroupBox:
         group = QGroupBox("Usefulness", parent)
         self.usefulness_label = QLabel("", group, objectName="usefulnessLabel")
-        self.model_label = ElidedLabel("", group, object_name="modelUsefulness")
         self.usefulness_conflict = ElidedLabel("", group, object_name="usefulnessConflict")
         self.usefulness_conflict.setStyleSheet(f"color: {CONFLICT_COLOR.name()};")
         self.usefulness_conflict.hide()
@@ -137,7 +140,6 @@ class AnnotationDock(QDockWidget):
         box = QVBoxLayout(group)
         box.addLayout(row)
         box.addWidget(self.usefulness_conflict)
-        box.addWidget(self.model_label)
         return group
 
     def _classes_group(self, parent: QWidget) -> QGroupBox:
@@ -248,12 +250,6 @@ class AnnotationDock(QDockWidget):
         """Show the controller's current state."""
         c = self.controller
         self.usefulness_label.setText(_USEFULNESS_TEXT.get(c.usefulness, "Not labelled"))
-        models = [
-            f"{p.model_version}: useful {p.prediction:.2f}"
-            for p in sorted(c.classifications(), key=lambda p: p.model_version)
-        ]
-        self.model_label.setText("\n".join(models))
-        self.model_label.setVisible(bool(models))
         boxes = c.boxes()
         self.picker.set_present({cls: box.hidden for cls, box in boxes.items()})
         selected = self.canvas.selected_box()

@@ -9,7 +9,8 @@ and the log. A media whose file is not here yet (pulled from the central databas
 first (``media_fetch_controller.py``, on a third runner of its own), its progress shown in the
 review area. Sign-in and the account pages (``sign_in_controller.py``), the menu bar
 (``menu_bar.py``) and the background sync of the signed-in user's store (``sync_controller.py``,
-with its status bar labels, the sync panel and the conflicts on the canvas) are wired here too.
+with its status bar labels, the sync panel and the conflicts on the canvas) and the AI
+(``ai_controller.py``: predictions, frame scores, the models) are wired here too.
 The parts themselves live in their own modules.
 """
 
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import QMainWindow, QWidget
 from iamedic_desktop.media.storage import is_key
 from iamedic_desktop.models.central import MediaType
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
+from iamedic_desktop.ui.ai_controller import AiController
 from iamedic_desktop.ui.annotation_canvas import AnnotationCanvasView
 from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.annotation_dock import AnnotationDock
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.menus = WindowMenus(self, self.window_actions, self.layout_keeper, self.account)
         self.view_menu = self.menus.view_menu
         self._wire()
+        self.ai = AiController(self)  # the AI menu's actions, the models' notice, score lane
         self.layout_keeper.restore()
         for problem in self.keymap_problems:
             self.notify(problem)
@@ -453,6 +456,7 @@ class MainWindow(QMainWindow):
         self.player.close_media()
         self.account.shutdown()  # a sign-in waiting for the browser stops
         self.fetcher.cancel()
+        self.ai.shutdown()  # the AI job in progress stops at its next step
         self.fetches.shutdown()  # after its current chunk
         self.workers.shutdown()
         # Every edit the user saw applied is written before the store closes.

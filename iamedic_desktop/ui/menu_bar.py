@@ -3,9 +3,11 @@
 The menus hold the window's own actions (``window_actions.py``: their shortcuts follow the
 keymap, remapped ones included) and the study browser's; nothing is duplicated. Besides them:
 Sign in / Sign out (``sign_in_controller.py``), Settings… and About. Sync now is in File, the
-sync panel in View. Order and names follow the
-desktop conventions: File, Edit, View, Playback, Study, Settings, Help. What only a menu (or its
-key) starts lives here too: choosing files to import, the shortcut sheet, Settings, About.
+sync panel in View, predictions and automatic frames in AI (``ai_menu``: the AI controller adds
+the models' entries). Order and names follow the desktop conventions: File, Edit, View,
+Playback, Study, AI, Settings, Help. What only a menu (or its key) starts lives here too:
+choosing files to import, Export annotations… (admins and doctors), the shortcut sheet,
+Settings, About.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from iamedic_desktop.ui.shortcut_sheet_dialog import ShortcutSheetDialog
 
 if TYPE_CHECKING:
     from iamedic_desktop.core.settings import Settings
+    from iamedic_desktop.services.local_store import LocalStore
     from iamedic_desktop.ui.main_window import MainWindow
     from iamedic_desktop.ui.operations import OperationRunner
     from iamedic_desktop.ui.sign_in_controller import SignInController
@@ -57,7 +60,12 @@ PLAYBACK: list[Entry] = [
     "step_back", "step_forward", "step_back_10", "step_forward_10", "jump_start", "jump_end",
     SEPARATOR, "slower", "faster", SEPARATOR, "extract_frame",
 ]  # fmt: skip
+AI: list[Entry] = [
+    "predict_frame", "predict_selection", "predict_study", SEPARATOR,
+    "import_predicted_boxes", SEPARATOR, "score_frames", "auto_frames",
+]  # fmt: skip
 SETTINGS: list[Entry] = ["settings", "shortcut_sheet"]
+EXPORT_ROLES = {"admin", "doctor"}
 
 
 class WindowMenus(QObject):
@@ -84,7 +92,9 @@ class WindowMenus(QObject):
         self._actions["quit"].setMenuRole(QAction.MenuRole.QuitRole)
         self.settings_dialog: QWidget | None = None
         self.about_dialog: AboutDialog | None = None
+        self.export_dialog: QWidget | None = None
         actions.bind("import_files", self.choose_files_to_import)
+        actions.bind("export_annotations", self.show_export)
         actions.bind("shortcut_sheet", self.show_shortcut_sheet)
         actions.bind("settings", self.show_settings)
         self._follow_undo_stack(window.annotation.undo_stack)
@@ -94,6 +104,7 @@ class WindowMenus(QObject):
         bar = self._window.menuBar()
         file = bar.addMenu("&File")
         file.addAction(self._actions["import_files"])
+        file.addAction(self._actions["export_annotations"])
         file.addSeparator()
         file.addAction(self._actions["sync_now"])
         file.addSeparator()
@@ -108,6 +119,8 @@ class WindowMenus(QObject):
         study.addActions([browser.new_action, browser.rename_action, browser.delete_action])
         study.addSeparator()
         study.addAction(self._actions["deleted_studies"])
+        self.ai_menu = bar.addMenu("&AI")
+        self._fill(self.ai_menu, AI)
         self._fill(bar.addMenu("Se&ttings"), SETTINGS)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self._actions["shortcut_sheet"])
@@ -164,7 +177,9 @@ class WindowMenus(QObject):
             runner,
             is_admin,
             self._window,
-            admin_tab_factory=lambda parent: _administration_tab(runner, settings, parent),
+            admin_tab_factory=lambda parent: _administration_tab(
+                runner, settings, parent, self._window.store
+            ),
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.settings_saved.connect(self._settings_saved)
@@ -179,6 +194,27 @@ class WindowMenus(QObject):
         self.settings_saved.emit(settings)
 
     # --- File and the shortcut sheet ----------------------------------------------------------
+
+    def show_export(self) -> QWidget | None:
+        """Export annotations (admins, and doctors for their own studies)."""
+        account, store = self._account.account, self._window.store
+        if store is None or account is None:
+            self._window.notify("The store is still opening; export in a moment.")
+            return None
+        if not EXPORT_ROLES & set(account.info.roles):
+            self._window.notify("Exporting annotations is for admins and doctors.")
+            return None
+        if self.export_dialog is not None:
+            self.export_dialog.raise_()
+            return self.export_dialog
+        from iamedic_desktop.ui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self._window.workers, self._account.settings, store, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.destroyed.connect(lambda _obj=None: setattr(self, "export_dialog", None))
+        self.export_dialog = dialog
+        dialog.open()
+        return dialog
 
     def choose_files_to_import(self) -> None:
         """Pick files to import into the open study (a file dialog)."""
@@ -207,7 +243,9 @@ class WindowMenus(QObject):
         )
 
 
-def _administration_tab(runner: OperationRunner, settings: Settings, parent: QWidget) -> QWidget:
+def _administration_tab(
+    runner: OperationRunner, settings: Settings, parent: QWidget, store: LocalStore | None
+) -> QWidget:
     from iamedic_desktop.ui.administration_tab import AdministrationTab
 
-    return AdministrationTab(runner, settings, parent)
+    return AdministrationTab(runner, settings, parent, store=store)

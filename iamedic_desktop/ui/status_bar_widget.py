@@ -2,10 +2,12 @@
 
 Background work reaches it two ways: an ``ActivityRunner`` (an OperationRunner that counts
 what it has in flight) reports when it starts and ends work, and long jobs with progress
-(an import) call ``set_progress``. The connection indicator says who acts ("Local mode", or
-"Signed in" with the user's name and, offline, until when the session holds; "Signed out").
-Beside it, ``sync_status`` (``sync_status_widget.py``) shows how the sync goes: Online or
-Offline, what is pending, the last sync and the open conflicts.
+(predictions, scoring a video's frames) call ``set_progress``, with a ``cancel`` callback when
+the job can be stopped: a Cancel button beside the bar calls it. The connection indicator
+says who acts ("Local mode", or "Signed in" with the user's name and, offline, until when
+the session holds; "Signed out"). Beside it, ``sync_status`` (``sync_status_widget.py``)
+shows how the sync goes: Online or Offline, what is pending, the last sync and the open
+conflicts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,15 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QStyle, QStyleOption, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QProgressBar,
+    QStatusBar,
+    QStyle,
+    QStyleOption,
+    QToolButton,
+    QWidget,
+)
 
 from iamedic_desktop.ui.operations import FailureCallback, OperationRunner, SuccessCallback
 from iamedic_desktop.ui.sync_status_widget import SyncStatusWidget
@@ -100,15 +110,21 @@ class StatusBarWidget(QStatusBar):
         super().__init__(parent)
         self._activity: dict[str, int] = {}
         self._progress_text = ""
+        self._cancel: Callable[[], None] | None = None
         self.operation_label = QLabel(objectName="operationLabel")
         self.progress_bar = QProgressBar(objectName="operationProgress")
         self.progress_bar.setFixedWidth(140)
         self.progress_bar.setMaximumHeight(14)
         self.progress_bar.setTextVisible(False)
+        self.cancel_button = QToolButton(objectName="operationCancel")
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setToolTip("Stop this job; what it finished stays done")
+        self.cancel_button.clicked.connect(self._cancel_clicked)
         self.connection_indicator = QLabel(objectName="modeIndicator")
         self.sync_status = SyncStatusWidget(self)
         self.addPermanentWidget(self.operation_label)
         self.addPermanentWidget(self.progress_bar)
+        self.addPermanentWidget(self.cancel_button)
         self.addPermanentWidget(self.sync_status)
         self.addPermanentWidget(self.connection_indicator)
         self._connection = ("local", "")
@@ -134,7 +150,7 @@ class StatusBarWidget(QStatusBar):
         option.initFrom(self)
         self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
         right = self.width()
-        permanent = (self.operation_label, self.progress_bar, self.sync_status)
+        permanent = (self.operation_label, self.progress_bar, self.cancel_button, self.sync_status)
         for widget in (*permanent, self.connection_indicator):
             if widget.isVisible():
                 right = min(right, widget.x())
@@ -156,16 +172,25 @@ class StatusBarWidget(QStatusBar):
             self._activity.pop(label, None)
         self._refresh_activity()
 
-    def set_progress(self, done: int, total: int, text: str) -> None:
-        """Progress of a long job (an import): done of total, and what it works on now."""
+    def set_progress(
+        self, done: int, total: int, text: str, *, cancel: Callable[[], None] | None = None
+    ) -> None:
+        """Progress of a long job: done of total, what it works on now, and how to stop it."""
         self._progress_text = text
-        self.progress_bar.setRange(0, max(total, 1))
-        self.progress_bar.setValue(min(done, max(total, 1)))
+        if cancel != self._cancel:  # a new job (bound methods compare equal): Cancel anew
+            self._cancel = cancel
+            self.cancel_button.setEnabled(True)
+        if total > 0:
+            self.progress_bar.setRange(0, total)
+            self.progress_bar.setValue(min(done, total))
+        else:
+            self.progress_bar.setRange(0, 0)  # how much is to do is not known yet: busy
         self._refresh_activity()
 
     def clear_progress(self) -> None:
         """The long job is over."""
         self._progress_text = ""
+        self._cancel = None
         self._refresh_activity()
 
     @property
@@ -183,6 +208,13 @@ class StatusBarWidget(QStatusBar):
             self.progress_bar.setRange(0, 0)  # busy: a moving bar without an end
         self.operation_label.setVisible(self.busy)
         self.progress_bar.setVisible(self.busy)
+        self.cancel_button.setVisible(bool(self._progress_text) and self._cancel is not None)
+
+    def _cancel_clicked(self) -> None:
+        cancel = self._cancel
+        if cancel is not None:
+            self.cancel_button.setEnabled(False)  # once: the job stops at its next step
+            cancel()
 
     # --- connection ---------------------------------------------------------------------------
 

@@ -120,6 +120,10 @@ class TimelineWidget(QWidget):
             self._score_range = (0.0, 1.0) if inside else (low, high if high > low else low + 1)
         self.update()
 
+    def scores(self) -> list[float] | None:
+        """The values the score lane draws, one per frame (None: an empty lane)."""
+        return None if self._scores is None else list(self._scores)
+
     def set_loop(self, loop: tuple[int, int] | None) -> None:
         """Shade the looped range (inclusive), or none."""
         self._loop = loop

@@ -53,7 +53,12 @@ def test_usefulness_buttons_and_the_models_opinion(world: World, dock: Annotatio
     )  # fmt: skip
     world.open_image(image)
     assert dock.usefulness_label.text() == "Not labelled"
-    assert dock.model_label.text() == f"{prediction.model_version}: useful 0.87"
+    picker = dock.version_picker
+    assert picker.shown_classifier_version() == prediction.model_version
+    assert (picker.classifier_combo.currentText(), picker.probability_label.text()) == (
+        "v4",
+        "useful 0.87",
+    )
     world.qtbot.mouseClick(dock.not_useful_button, Qt.MouseButton.LeftButton)
     world.settle()
     assert dock.usefulness_label.text() == "Not useful"

@@ -21,7 +21,7 @@ from tests.gui.sign_in_support import LOAD_TIMEOUT_MS, WindowFactory
 
 pytestmark = pytest.mark.gui
 
-MENUS = ["&File", "&Edit", "&View", "&Playback", "&Study", "Se&ttings", "&Help"]
+MENUS = ["&File", "&Edit", "&View", "&Playback", "&Study", "&AI", "Se&ttings", "&Help"]
 
 
 def _ready(qtbot: QtBot, factory: WindowFactory) -> MainWindow:
