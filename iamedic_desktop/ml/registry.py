@@ -32,7 +32,7 @@ from iamedic_desktop.ml.predictor import model_version_of
 log = logging.getLogger(__name__)
 
 HTTP_TIMEOUT_S = "10"
-HTTP_RETRIES = "1"
+HTTP_RETRIES = "0"  # a retry is the user's: the window and the CLI answer at once
 POLL_S = 0.1
 _NOT_FOUND = {"RESOURCE_DOES_NOT_EXIST", "NOT_FOUND"}
 
@@ -124,6 +124,8 @@ class Registry:
     def _client(self) -> Any:
         if self.is_http:
             _quick_http()
+        # Progress is ours (bytes, through the callback), not a bar mlflow draws on stderr.
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         # mlflow's SQL store still asks SQLAlchemy for ``noload``, deprecated in 2.1: harmless
         # for the registry reads here, and not ours to fix.
         warnings.filterwarnings(
@@ -134,7 +136,15 @@ class Registry:
         return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
 
     def _unreachable(self, exc: BaseException) -> ModelError:
-        detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
+        text = str(exc)
+        if "Connection refused" in text or "Failed to establish" in text:
+            detail = "connection refused"
+        elif "timed out" in text.lower() or "timeout" in text.lower():
+            detail = f"no answer within {os.environ.get('MLFLOW_HTTP_REQUEST_TIMEOUT')} s"
+        elif text.strip():
+            detail = text.strip().splitlines()[0][:160]
+        else:
+            detail = type(exc).__name__
         return ModelError(
             f"The MLflow registry at {self.where} cannot be read ({detail}). Check the "
             "MLflow tracking URI in Settings and the network; models already downloaded "
