@@ -29,6 +29,7 @@ from iamedic_desktop.ui.annotation_controller import AnnotationController
 from iamedic_desktop.ui.prediction_item import short_version
 
 NO_PREDICTION = "none yet"
+CHAMPION_MARK = "★"  # the version in use; a word would not fit a 1280 px wide window
 
 
 def version_order(versions: Iterable[str], champions: Iterable[str]) -> list[str]:
@@ -133,10 +134,10 @@ class ModelVersionPicker(QGroupBox):
         shorts = [short_version(v) for v in versions]
         for version, short in zip(versions, shorts, strict=True):
             text = short if shorts.count(short) == 1 else version
-            if version in self._champions:
-                text += " (champion)"
-            combo.addItem(text, version)
-            combo.setItemData(combo.count() - 1, version, Qt.ItemDataRole.ToolTipRole)
+            champion = version in self._champions
+            combo.addItem(f"{CHAMPION_MARK} {text}" if champion else text, version)
+            tip = f"{version} (the champion in use)" if champion else version
+            combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         if not versions:
             combo.addItem(NO_PREDICTION, None)
         index = combo.findData(wanted) if wanted is not None else -1

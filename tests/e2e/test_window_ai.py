@@ -145,7 +145,7 @@ def test_predict_a_still_switch_versions_and_import_the_boxes(
     qtbot.waitUntil(lambda: picker.probability_label.text() != "")
     probability = classifier_expected(GREY, bias=BIAS)
     assert picker.probability_label.text() == f"useful {probability:.2f}"
-    assert picker.box_combo.currentText() == "v1 (champion)"
+    assert picker.box_combo.currentText() == "★ v1"  # the champion in use
     assert window.annotation.usefulness == 1  # set from the classifier: no label was there
 
     # A new champion box model, pulled and predicted: two versions on the same image.
@@ -157,7 +157,7 @@ def test_predict_a_still_switch_versions_and_import_the_boxes(
     second = f"{BOXES} - 2"
     qtbot.waitUntil(lambda: picker.box_combo.count() == 2)
     assert [picker.box_combo.itemData(i) for i in range(2)] == [second, first]
-    assert picker.box_combo.currentText() == "v2 (champion)"
+    assert picker.box_combo.currentText() == "★ v2"
     assert {s[5] for s in _shown_boxes(window).values()} == {second}
     assert _shown_boxes(window)["CM"][1:5] == pytest.approx((48.0, 36.0, 96.0, 72.0), abs=1e-3)
     picker.select_box_version(first)
