@@ -8,7 +8,8 @@ carries no timestamps, so the cine's own rate (``cine_fps``: Frame Time, Cine Ra
 to ffmpeg as the input rate, and the frames are always re-encoded, every one kept: copying raw
 H.264 with B-frames into MP4 leaves packets without timestamps and drops frames. A stream
 wrapped in an MPEG-2 transport or program stream keeps its own timestamps. The stored form is
-the same H.264 MP4 as any cine's (``dicom_convert.py``'s encoding settings).
+the same H.264 MP4 as any cine's (``dicom_convert.py``'s encoding settings), with a keyframe at
+least every second so that stepping back stays quick (``transcode.keyframe_interval``).
 Threading: safe from any thread; runs in the inspection child.
 """
 
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.media.dicom_file import DicomHeader, quiet_pydicom, transfer_syntax
+from iamedic_desktop.media.transcode import keyframe_interval
 
 if TYPE_CHECKING:
     from iamedic_desktop.media.probe import VideoProbe
@@ -159,6 +161,7 @@ def write_video_mp4(opened: DicomHeader, output: Path) -> DicomVideo:
             *rate, "-i", str(stream), "-map", f"0:{probe.video_stream_index}", "-an", "-sn", "-dn",
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2:0:0,format=yuv420p",
             "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
+            "-g", str(keyframe_interval(fps)),
             "-fps_mode", "passthrough", "-map_metadata", "-1",
             "-movflags", "+faststart", "-f", "mp4", str(output),
         ]  # fmt: skip

@@ -16,7 +16,9 @@ Three outcomes (``playable_plan``):
   input's time base). A rotated video is turned upright in the pixels (ffmpeg's autorotation)
   and stored without a rotation flag, so every player shows it the same way. An odd width or
   height is padded by one black pixel on the right or bottom (H.264 4:2:0 needs even sizes);
-  nothing is scaled, so a pixel keeps its coordinates.
+  nothing is scaled, so a pixel keeps its coordinates. A keyframe comes at least every second
+  (``keyframe_interval``): stepping back lands on one within a second's worth of frames, where
+  x264's default (250 frames) makes a reviewer wait for up to 250 decodes.
 """
 
 from __future__ import annotations
@@ -124,6 +126,11 @@ def playable_plan(src: Path, probe: VideoProbe) -> Plan:
     return "transcode"
 
 
+def keyframe_interval(fps: float) -> int:
+    """Frames between keyframes for an encode meant for stepping: one second or less."""
+    return max(1, int(fps)) if fps > 0 else 30
+
+
 def _command(src: Path, probe: VideoProbe, output: Path, plan: Plan) -> list[str]:
     cmd = [FFMPEG, "-nostdin", "-hide_banner", "-loglevel", "error", "-y", "-i", str(src)]
     cmd += ["-map", f"0:{probe.video_stream_index}", "-map", "0:a:0?", "-sn", "-dn"]
@@ -132,6 +139,7 @@ def _command(src: Path, probe: VideoProbe, output: Path, plan: Plan) -> list[str
     else:
         cmd += [
             "-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+            "-g", str(keyframe_interval(probe.fps)),
             "-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2",
             "-fps_mode", "passthrough", "-enc_time_base", "-1",
             "-map_metadata", "-1",
