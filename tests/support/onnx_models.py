@@ -159,6 +159,16 @@ def box_expected(
     return found
 
 
+def _artifact_root(tracking_uri: str, model_file: Path) -> str:
+    """Beside the registry's SQLite file (never MLflow's default, ``./mlruns`` in the cwd)."""
+    if tracking_uri.startswith("sqlite:///"):
+        root = Path(tracking_uri.removeprefix("sqlite:///")).parent / "artifacts"
+    else:
+        root = model_file.parent / "mlflow-artifacts"
+    root.mkdir(parents=True, exist_ok=True)
+    return root.as_uri()
+
+
 def register(
     tracking_uri: str, name: str, model_file: Path, *, alias: str | None = "champion"
 ) -> str:
@@ -173,7 +183,9 @@ def register(
     experiment_id = (
         experiment.experiment_id
         if experiment is not None
-        else client.create_experiment("iamedic-tests")
+        else client.create_experiment(
+            "iamedic-tests", artifact_location=_artifact_root(tracking_uri, model_file)
+        )
     )
     run = client.create_run(experiment_id)
     staged = model_file.parent / "staged" / "model.onnx"
