@@ -331,3 +331,19 @@ def registry_overview(
     return RegistryOverviewDTO(
         registry=registry.where, registry_is_local=not registry.is_http, models=models, note=note
     )
+
+
+def mlflow_ui_url(settings: Settings) -> str:
+    """The MLflow UI's address; with the local registry, a local server is started (blocks)."""
+    from iamedic_desktop.ml.mlflow_server import ui_url
+    from iamedic_desktop.ml.registry import local_artifacts
+
+    registry = registry_of(settings)
+    if registry.is_http:
+        return ui_url(registry.tracking_uri)
+    settings.log_dir.mkdir(parents=True, exist_ok=True)
+    return ui_url(
+        registry.tracking_uri,
+        artifacts_dir=local_artifacts(settings.data_dir),
+        log_file=settings.log_dir / "mlflow-server.log",
+    )
