@@ -79,9 +79,9 @@ class AiState(enum.StrEnum):
 _AI_LABELS = {AiState.SCORED: "Scored", AiState.PENDING: "AI pending", AiState.NO_MODEL: "No model"}
 
 NO_MODEL_HINT = (
-    "No classifier model is configured on this workstation. Predictions appear when a model "
-    "is configured (the AI features of a later version), or when predictions made by the web "
-    "are synced."
+    "No classifier model is configured on this workstation. Pull the registry's champion "
+    "models (AI → Pull champion models, or `iamedic models pull`), or choose the web's "
+    "inference services in Settings → AI; predictions made by the web arrive by sync."
 )
 
 

@@ -20,7 +20,6 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QAbstractItemView
 
 from iamedic_desktop.core.errors import ModelError
 from iamedic_desktop.core.progress import CancelToken, ProgressCallback
@@ -53,10 +52,6 @@ class AiController(QObject):
         self.picker = window.annotation_dock.version_picker
         self.picker.import_requested.connect(self.import_boxes)
         self.models.champions_changed.connect(self.picker.set_champions)
-        # "Predict selected media": the media list takes several rows (Ctrl, Shift).
-        window.browser.media_list.table.setSelectionMode(
-            QAbstractItemView.SelectionMode.ExtendedSelection
-        )
         bind = window.window_actions.bind
         bind("predict_frame", self.predict_current)
         bind("predict_selection", self.predict_selection)

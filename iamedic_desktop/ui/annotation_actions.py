@@ -216,16 +216,19 @@ class AnnotationActions:
         prediction = self.canvas.selected_prediction()
         if prediction is None and self.canvas.layer_visible("predictions"):
             threshold = self.canvas.prediction_threshold
+            shown = self.canvas.prediction_version  # None: every version is drawn
             candidates = [
                 p
                 for p in self._predictions
-                if p.bb_class == self._class and p.confidence >= threshold
+                if p.bb_class == self._class
+                and p.confidence >= threshold
+                and (shown is None or p.model_version == shown)
             ]
             prediction = max(candidates, key=lambda p: p.confidence, default=None)
         if prediction is None and not self._predictions:
             self.message.emit(
-                "No model has made predictions for this frame: models come with the AI "
-                "features, and predictions synced from the web show as dashed boxes."
+                "No model has made predictions for this frame: predict it with AI → Predict "
+                "this image or frame (Ctrl+P); predictions synced from the web show too."
             )
             return
         if prediction is None:

@@ -50,8 +50,8 @@ PREVIEW_FOLDER = "media-previews"
 PREVIEW_SIZE = (320, 240)  # the web's preview size; the list shows it shrunk
 MEMORY_THUMBNAILS = 500
 NO_MODEL_NOTICE = (
-    f"{AiState.NO_MODEL.label}: AI scores appear once a model is configured "
-    "or the web's are synced."
+    f"{AiState.NO_MODEL.label}: pull the champion models (AI menu) for AI scores; "
+    "the web's arrive by sync."
 )
 
 
@@ -126,7 +126,8 @@ class MediaListWidget(QWidget):
         self.table.setModel(self.model)
         self.table.setObjectName("mediaList")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows (Ctrl, Shift) for "Predict the selected media"; the current row is open.
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setShowGrid(False)
         self.table.setWordWrap(False)

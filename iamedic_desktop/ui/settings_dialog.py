@@ -65,7 +65,7 @@ class SettingsDialog(QDialog):
         self.general = SettingsGeneralTab(settings, self)
         self.central = SettingsCentralTab(settings, runner, self)
         self.sign_in = SettingsSignInTab(settings, self)
-        self.ai = SettingsAiTab(settings, self)
+        self.ai = SettingsAiTab(settings, self, runner=runner)
         self.keymap = SettingsKeymapTab(settings, self)
         self._form_tabs: list[_FormTab] = [
             self.general,

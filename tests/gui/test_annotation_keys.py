@@ -157,7 +157,7 @@ def test_p_with_no_predictions_says_no_model_has_scored_the_frame(
     world.controller.message.connect(messages.append)
     world.controller.accept_prediction()
     assert messages[-1].startswith("No model has made predictions for this frame")
-    assert "dashed boxes" in messages[-1]
+    assert "AI → Predict this image or frame" in messages[-1]
     assert "threshold" not in messages[-1]
 
 

@@ -94,7 +94,7 @@ def test_without_a_model_the_browser_says_no_model(qtbot: QtBot, env: BrowserEnv
     media = dock.media_list
     assert media.no_model_notice.isVisible()
     assert media.no_model_notice.text().startswith("No model")
-    assert "when predictions made by the web are synced" in media.no_model_notice.toolTip()
+    assert "iamedic models pull" in media.no_model_notice.toolTip()
     tooltip = media.model.data(media.model.index(0, 0), TOOLTIP)
     assert "AI: No model" in tooltip and "AI pending" not in tooltip
     assert media.model.data(media.model.index(0, 1)) == "Not annotated"
