@@ -184,7 +184,16 @@ class Settings(BaseSettings):
     def _tracking(cls, value: str | None) -> str | None:
         if value is None or not value.strip():
             return None
-        return _web_address(value, "the MLflow tracking server")
+        # A registry on this machine or a shared drive: MLflow's own database and file URIs.
+        if value.strip().startswith(("sqlite:///", "file:", "postgresql://", "databricks")):
+            return value.strip()
+        try:
+            return _web_address(value, "the MLflow tracking server")
+        except ValueError:
+            raise ValueError(
+                "the MLflow tracking URI must be an http:// or https:// address with a host, "
+                "or a sqlite:///, file: or postgresql:// URI of a registry"
+            ) from None
 
     @field_validator("classifier_service_url", "box_service_url", mode="after")
     @classmethod

@@ -39,4 +39,9 @@ def run_gui(settings: Settings) -> int:
     window = MainWindow(settings)
     window.show()
     log.info("🚀 IAMEDIC Workstation window open (data in %s)", settings.data_dir)
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        from iamedic_desktop.ml.mlflow_server import stop_server  # light: no mlflow import
+
+        stop_server()  # the local MLflow UI server an admin may have started
