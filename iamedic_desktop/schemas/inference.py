@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from iamedic_desktop.models.central import MediaType
 from iamedic_desktop.schemas.annotations import BoxAnnotationDTO
@@ -36,6 +36,7 @@ class MediaPredictionDTO(BaseModel):
     useful_frames: int | None = None
     best_score: float | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def probability(self) -> float | None:
         """The classifier's probability (None for a video)."""
@@ -70,11 +71,13 @@ class PredictionRunDTO(BaseModel):
     cancelled: bool
     message: str
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def predicted_ids(self) -> list[uuid.UUID]:
         """The media whose predictions changed (a view refreshes these)."""
         return [item.media_id for item in self.predicted]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def labelled_ids(self) -> list[uuid.UUID]:
         """The media that got a usefulness label from the classifier."""

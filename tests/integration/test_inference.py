@@ -467,3 +467,33 @@ def test_importing_from_a_version_that_never_predicted_is_refused(world: World) 
         import_predicted_boxes(world.uow, stranger, image, BOXES_V1)
     assert store_snapshot(world.uow) == after_seed
     assert before["picture_bb_annotations"] == after_seed["picture_bb_annotations"]
+
+
+# --- videos -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite"], indirect=True)  # frame scores: local store
+def test_a_videos_frames_are_scored_with_the_pictures(world: World, tmp_path: Path) -> None:
+    frame_scoring = pytest.importorskip("iamedic_desktop.services.frame_scoring")
+    from tests.media_samples import VIDEO_SPECS, make_video
+
+    path = make_video(VIDEO_SPECS["h264_mp4"], tmp_path / "videos")  # 50 frames
+    stored = world.store.copy_in(path)
+    video = create_media(
+        world.uow,
+        world.actor,
+        world.study_id,
+        filename=path.name,
+        file_path=stored.key,
+        file_size=stored.size,
+        mime_type="video/mp4",
+    ).id
+    image = world.add_image(200)
+    run = world.predict([video, image])
+    assert run.predicted_ids == [image, video]  # pictures first: their results come quickest
+    item = run.predicted[1]
+    scores = frame_scoring.stored_scores(world.uow, world.actor, video, CLASSIFIER_V1)
+    assert scores is not None and len(scores.scores) == item.frames_scored == 50
+    assert item.best_score == pytest.approx(max(scores.scores))
+    assert item.useful_frames == sum(1 for s in scores.scores if s > 0.5)
+    assert item.classification is None and item.label_set is None
