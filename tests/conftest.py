@@ -162,3 +162,12 @@ def central(pg_database: str) -> Iterator[Engine]:
     upgrade_central(engine, file_storage="database")
     yield engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def empty_registry_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow registry database, made once per test process (MLflow's migrations
+    take seconds); tests copy it (tests/support/model_registry.py)."""
+    from tests.support.model_registry import make_empty_registry
+
+    return make_empty_registry(tmp_path_factory.mktemp("mlflow") / "mlflow.db")

@@ -11,13 +11,8 @@ import pytest
 from iamedic_desktop.core.settings import get_settings
 from tests.e2e.cli_support import assert_clean_failure, json_of
 from tests.e2e.conftest import CliRunner
-from tests.integration.test_models_registry import (  # noqa: F401 - a fixture, used by name
-    BOXES,
-    CLASSIFIER,
-    empty_registry_db,
-    registry_uri,
-)
 from tests.support import onnx_models as om
+from tests.support.model_registry import BOXES, CLASSIFIER, registry_uri
 
 pytestmark = [
     pytest.mark.slow,  # each command loads mlflow: several seconds
@@ -26,7 +21,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def registry(empty_registry_db: Path) -> str:  # noqa: F811 - the imported fixture
+def registry(empty_registry_db: Path) -> str:
     """The CLI's local registry (in its data folder), created empty."""
     return registry_uri(get_settings(), empty_registry_db)
 

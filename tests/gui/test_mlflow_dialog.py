@@ -15,12 +15,8 @@ from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.services.models import model_status
 from iamedic_desktop.ui.mlflow_dialog import MlflowDialog
 from iamedic_desktop.ui.operations import OperationRunner
-from tests.integration.test_models_registry import (  # noqa: F401 - a fixture, used by name
-    CLASSIFIER,
-    empty_registry_db,
-    registry_uri,
-)
 from tests.support import onnx_models as om
+from tests.support.model_registry import CLASSIFIER, registry_uri
 
 pytestmark = [
     pytest.mark.gui,
@@ -30,7 +26,7 @@ WAIT_MS = 60_000
 
 
 @pytest.fixture
-def settings(tmp_path: Path, empty_registry_db: Path) -> Settings:  # noqa: F811
+def settings(tmp_path: Path, empty_registry_db: Path) -> Settings:
     """The data folder's registry holding one classifier version, champion."""
     settings = Settings()
     uri = registry_uri(settings, empty_registry_db)

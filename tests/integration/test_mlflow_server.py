@@ -11,12 +11,8 @@ import pytest
 from iamedic_desktop.core.settings import Settings
 from iamedic_desktop.ml import mlflow_server
 from iamedic_desktop.services.models import mlflow_ui_url
-from tests.integration.test_models_registry import (  # noqa: F401 - a fixture, used by name
-    CLASSIFIER,
-    empty_registry_db,
-    registry_uri,
-)
 from tests.support import onnx_models as om
+from tests.support.model_registry import CLASSIFIER, registry_uri
 
 pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")
 
@@ -30,7 +26,7 @@ def test_an_http_registry_is_opened_at_its_own_address() -> None:
 @pytest.mark.slow
 def test_the_local_server_starts_answers_and_stops(
     tmp_path: Path,
-    empty_registry_db: Path,  # noqa: F811 - the imported fixture
+    empty_registry_db: Path,
 ) -> None:
     settings = Settings()
     uri = registry_uri(settings, empty_registry_db)

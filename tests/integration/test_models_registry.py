@@ -4,10 +4,8 @@ registry said in words, and the admin's overview."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -30,25 +28,12 @@ from iamedic_desktop.services.models import (
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from tests.factories import actor_for, make_admin, make_doctor, seeding
 from tests.support import onnx_models as om
+from tests.support.model_registry import BOXES, CLASSIFIER, registry_uri
 
-CLASSIFIER = "frame_classifier_224x224"
-BOXES = "fetal_structures_bb_regressor_224x224"
 GREYS = (0, 40, 128, 230)
 # mlflow's SQL store asks SQLAlchemy 2.1 for a deprecated loader when it is first imported (the
 # test helper registering models does it before the app's code, which filters it itself).
 pytestmark = pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy:DeprecationWarning")
-
-
-@pytest.fixture(scope="session")
-def empty_registry_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An empty MLflow registry database, made once (mlflow's migrations take seconds)."""
-    from mlflow import MlflowClient
-
-    db = tmp_path_factory.mktemp("mlflow") / "mlflow.db"
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", "The ``noload`` loader strategy", DeprecationWarning)
-        assert list(MlflowClient(f"sqlite:///{db}").search_registered_models()) == []
-    return db
 
 
 @pytest.fixture
@@ -61,15 +46,6 @@ def settings(tmp_path: Path) -> Settings:
 def registry(settings: Settings, empty_registry_db: Path) -> str:
     """The data folder's local registry, created empty."""
     return registry_uri(settings, empty_registry_db)
-
-
-def registry_uri(settings: Settings, template: Path | None = None) -> str:
-    db = local_registry_db(settings.data_dir)
-    if not db.exists():
-        db.parent.mkdir(parents=True, exist_ok=True)
-        if template is not None:
-            shutil.copyfile(template, db)
-    return f"sqlite:///{db}"
 
 
 def register_classifier(settings: Settings, tmp: Path, scale: float, bias: float) -> str:
