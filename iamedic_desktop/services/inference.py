@@ -107,6 +107,11 @@ class _Models:
             self._classifier = open_classifier(self._settings)
             self._opened.append(self._classifier)
             check_model_version(self._classifier.model_version)
+            if self._settings.inference == "http":
+                from iamedic_desktop.services.models import record_http_version
+
+                # The status rule's model with HTTP inference: the service's version last seen.
+                record_http_version(self._settings, self._classifier.model_version)
         return self._classifier
 
     @property

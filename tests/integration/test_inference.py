@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,9 +19,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from iamedic_desktop.core.errors import NotFoundError
+from iamedic_desktop.core.errors import ModelError, NotFoundError
 from iamedic_desktop.core.progress import CancelToken, Progress
-from iamedic_desktop.core.settings import get_settings
+from iamedic_desktop.core.settings import Settings, get_settings
 from iamedic_desktop.media.storage import MediaStore
 from iamedic_desktop.ml.onnx_model import OnnxBoxModel, OnnxClassifier
 from iamedic_desktop.models import Media, MediaType, OutboxEntry, Study
@@ -28,6 +29,7 @@ from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.inference import PredictionRunDTO
 from iamedic_desktop.services import annotations as annotation_service
 from iamedic_desktop.services.box_sources import box_sources
+from iamedic_desktop.services.classifier_model import current_classifier_version
 from iamedic_desktop.services.inference import (
     import_predicted_boxes,
     predict_media,
@@ -48,6 +50,7 @@ from tests.factories import (
     seeding,
     store_snapshot,
 )
+from tests.support.inference_service import InferenceService
 from tests.support.onnx_models import (
     DEFAULT_BOXES,
     box_expected,
@@ -497,3 +500,57 @@ def test_a_videos_frames_are_scored_with_the_pictures(world: World, tmp_path: Pa
     assert item.best_score == pytest.approx(max(scores.scores))
     assert item.useful_frames == sum(1 for s in scores.scores if s > 0.5)
     assert item.classification is None and item.label_set is None
+
+
+# --- the web's HTTP inference services --------------------------------------------------------
+
+
+@pytest.fixture
+def services(model_files: ModelFiles) -> Iterator[tuple[InferenceService, InferenceService]]:
+    with (
+        InferenceService("classifier", model_files.classifier_v1, version=3) as classifier,
+        InferenceService("boxes", model_files.boxes_v1, version=2) as boxes,
+    ):
+        yield classifier, boxes
+
+
+def http_settings(services: tuple[InferenceService, InferenceService]) -> Settings:
+    return Settings(
+        inference="http",
+        classifier_service_url=services[0].url,
+        box_service_url=services[1].url,
+    )
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite"], indirect=True)
+def test_models_from_the_settings_over_http(
+    world: World, services: tuple[InferenceService, InferenceService]
+) -> None:
+    image = world.add_image(200)
+    settings = http_settings(services)
+    assert current_classifier_version(settings) is None  # never seen: nothing counts yet
+    run = predict_media(world.uow, world.actor, world.store, settings, [image])
+    assert run.classifier_version == "frame_classifier_224x224 - 3"
+    assert run.box_model_version == "fetal_structures_bb_regressor_224x224 - 2"
+    assert_predicted(
+        world,
+        image,
+        200,
+        (200, 160),
+        classifier=(run.classifier_version, {}),
+        boxes=(run.box_model_version, V1_BOXES),
+    )
+    # The service's version now decides what "AI pending" means on this workstation.
+    assert current_classifier_version(settings) == run.classifier_version
+
+
+@pytest.mark.parametrize("uow_factory", ["sqlite"], indirect=True)
+def test_a_failing_service_is_a_clear_error_and_nothing_of_the_batch_is_stored(
+    world: World, services: tuple[InferenceService, InferenceService]
+) -> None:
+    images = [world.add_image(grey) for grey in (200, 180)]
+    services[0].misbehave("error", after=1)  # the second image of the batch is refused
+    before = store_snapshot(world.uow)
+    with pytest.raises(ModelError, match=f"classifier service at {services[0].url}"):
+        predict_media(world.uow, world.actor, world.store, http_settings(services), images)
+    assert store_snapshot(world.uow) == before
