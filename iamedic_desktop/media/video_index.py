@@ -6,7 +6,7 @@ frame *n* has an exact timestamp. Packets the demuxer marks as discarded (an edi
 by a stream copy) are not frames, but a discarded keyframe still starts decoding. A stream
 whose packets lack timestamps (AVI with B-frames) is indexed by decoding it once instead, and
 is then never sought by timestamp (``seekable`` is False). Indexes are cached on disk, keyed by
-the file's path, size and modification time.
+the file's path, size and modification time, and the last few in memory.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import json
 import logging
 import os
 import subprocess
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -107,13 +109,29 @@ class VideoIndex:
         return float(np.min(np.diff(self.seconds)))
 
 
+_MEMORY_ENTRIES = 8  # indexes kept in memory: a 30-minute video's is under 1 MB
+_in_memory: OrderedDict[Path, VideoIndex] = OrderedDict()
+_in_memory_lock = threading.Lock()
+
+
 def load_video_index(path: Path, cache_dir: Path | None) -> VideoIndex:
-    """The index of ``path``'s first video stream, from the disk cache or built and cached."""
+    """The index of ``path``'s first video stream, from memory, the disk cache or built.
+
+    The few indexes used last are kept in memory, by their disk cache file (which names the
+    file's path, size and modification time): a batch asking for the same video's timing for
+    every still reads the file once, not once per still.
+    """
     cache_file = None
     if cache_dir is not None:
         cache_file = cache_dir / "video-index" / f"{file_cache_key(path)}.npz"
+        with _in_memory_lock:
+            remembered = _in_memory.get(cache_file)
+            if remembered is not None:
+                _in_memory.move_to_end(cache_file)
+                return remembered
         cached = _read_cached(cache_file)
         if cached is not None:
+            _remember(cache_file, cached)
             return cached
     index = build_index_from_packets(path)
     if index is None:
@@ -121,6 +139,17 @@ def load_video_index(path: Path, cache_dir: Path | None) -> VideoIndex:
     if cache_file is not None:
         write_cached(index, cache_file)
     return index
+
+
+def _remember(cache_file: Path, index: VideoIndex) -> None:
+    """Keep ``index`` in memory (read-only arrays: it is shared), dropping the oldest."""
+    index.pts.flags.writeable = False
+    index.key_pts.flags.writeable = False
+    with _in_memory_lock:
+        _in_memory[cache_file] = index
+        _in_memory.move_to_end(cache_file)
+        while len(_in_memory) > _MEMORY_ENTRIES:
+            _in_memory.popitem(last=False)
 
 
 def _ffprobe(args: list[str], path: Path) -> str:
@@ -272,7 +301,7 @@ def _mean_rate(pts: Int64Array, time_base: Fraction) -> float:
 
 
 def write_cached(index: VideoIndex, cache_file: Path) -> None:
-    """Keep ``index`` in ``cache_file`` (temp file and rename; a failure only logs)."""
+    """Keep ``index`` in ``cache_file`` (temp file and rename; a failure only logs) and memory."""
     meta = {
         "version": INDEX_VERSION,
         "time_base": [index.time_base.numerator, index.time_base.denominator],
@@ -290,6 +319,7 @@ def write_cached(index: VideoIndex, cache_file: Path) -> None:
         with partial.open("wb") as handle:
             np.savez(handle, pts=index.pts, key_pts=index.key_pts, meta=np.array(json.dumps(meta)))
         partial.replace(cache_file)
+        _remember(cache_file, index)
     except OSError as exc:
         log.warning("⚠️ Could not cache the video index in %s: %s", cache_file, exc)
 
