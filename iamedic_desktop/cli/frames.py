@@ -1,4 +1,4 @@
-"""``iamedic frames ...``: the stills of a video, and taking new ones."""
+"""``iamedic frames ...``: the stills of a video, taking new ones, and automatic frames."""
 
 from __future__ import annotations
 
@@ -29,7 +29,19 @@ FRAME_COLUMNS: list[Column] = [
 ]
 
 
-def _number(minimum: float, *, strict: bool, whole: bool) -> Callable[[str], Any]:
+RUN_COLUMNS: list[Column] = [
+    ("START", lambda r: r.start),
+    ("END", lambda r: r.end),
+    ("BEST_FRAME", lambda r: r.best_index),
+    ("BEST_SCORE", lambda r: f"{r.best_score:.4f}"),
+    ("TIME_S", lambda r: f"{r.best_timestamp_seconds:.3f}"),
+    ("STILL", lambda r: r.extracted),
+]
+
+
+def _number(
+    minimum: float, *, strict: bool, whole: bool, maximum: float | None = None
+) -> Callable[[str], Any]:
     def parse(text: str) -> int | float:
         try:
             value: int | float = int(text) if whole else float(text)
@@ -39,6 +51,8 @@ def _number(minimum: float, *, strict: bool, whole: bool) -> Callable[[str], Any
         if not math.isfinite(value) or value < minimum or (strict and value == minimum):
             bound = f"more than {minimum:g}" if strict else f"{minimum:g} or more"
             raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        if maximum is not None and value > maximum:
+            raise argparse.ArgumentTypeError(f"must be {maximum:g} or less, got {text}")
         return value
 
     return parse
@@ -96,6 +110,58 @@ def add_parsers(
         help="the frames shown at 0 s, S, 2S, ...",
     )
     extract.set_defaults(handler=extract_command)
+    _add_auto_parser(sub, common)
+
+
+def _add_auto_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    from iamedic_desktop.media.runs import RunsParams  # pure and small: the defaults
+
+    defaults = RunsParams()
+    probability = _number(0, strict=False, whole=False, maximum=1)
+    auto = sub.add_parser(
+        "auto",
+        parents=[common],
+        help="score every frame of a video and take the best frame of each run as a still",
+        description="The classifier in use scores every frame of the video (the scores stored "
+        "before for that model version are reused); each run of frames scoring at least the "
+        "run threshold, with patience for short dips, gives its best frame as a still with its "
+        "prediction when that frame scores at least the prediction threshold. The classifier "
+        "comes from `iamedic models pull` (or the web's service with HTTP inference). Ctrl+C "
+        "while scoring stores nothing; while taking stills, keeps the stills made.",
+    )
+    auto.add_argument("media", metavar="MEDIA")
+    auto.add_argument(
+        "--run-threshold",
+        type=probability,
+        default=defaults.run_threshold,
+        metavar="P",
+        help=f"a run is made of frames scoring at least this (default {defaults.run_threshold})",
+    )
+    auto.add_argument(
+        "--min-run-length",
+        type=_number(1, strict=False, whole=True),
+        default=defaults.min_run_length,
+        metavar="N",
+        help=f"shorter runs are dropped (default {defaults.min_run_length} frames)",
+    )
+    auto.add_argument(
+        "--prediction-threshold",
+        type=probability,
+        default=defaults.prediction_threshold,
+        metavar="P",
+        help="a run's best frame becomes a still when it scores at least this "
+        f"(default {defaults.prediction_threshold})",
+    )
+    auto.add_argument(
+        "--patience",
+        type=_number(0, strict=False, whole=True),
+        default=defaults.patience,
+        metavar="N",
+        help=f"frames below the threshold a run survives (default {defaults.patience})",
+    )
+    auto.set_defaults(handler=auto_command)
 
 
 def list_command(args: argparse.Namespace, settings: Settings) -> int:
@@ -153,3 +219,37 @@ def extract_command(args: argparse.Namespace, settings: Settings) -> int:
         if batch.stills:
             print_table([still.frame for still in batch.stills], FRAME_COLUMNS)
     return EXIT_CANCELLED if batch.cancelled else 0
+
+
+def auto_command(args: argparse.Namespace, settings: Settings) -> int:
+    """Automatic frames: score every frame (or reuse the scores), print the runs and stills."""
+    from iamedic_desktop.core.progress import CancelToken
+    from iamedic_desktop.media.runs import RunsParams
+    from iamedic_desktop.services.frame_scoring import auto_frames
+
+    params = RunsParams(
+        run_threshold=args.run_threshold,
+        min_run_length=args.min_run_length,
+        prediction_threshold=args.prediction_threshold,
+        patience=args.patience,
+    )
+    with local_store(settings) as store:
+        token = CancelToken()
+        line = ProgressBar(sys.stderr)
+        try:
+            with cancel_on_ctrl_c(token, "step"):
+                result = auto_frames(
+                    store.uow, store.actor, store.media, settings, args.media, params,
+                    progress=line, cancel=token,
+                )  # fmt: skip
+        finally:
+            line.end()
+    if args.json:
+        print_json(result)
+    else:
+        print(f"{'⚠️' if result.cancelled else '✅'} {result.message} ({result.model_version})")
+        if result.runs:
+            print_table(result.runs, RUN_COLUMNS)
+        if result.stills:
+            print_table([still.frame for still in result.stills], FRAME_COLUMNS)
+    return EXIT_CANCELLED if result.cancelled else 0

@@ -8,7 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import BigInteger, Boolean, Double, Index, Integer, String, Text, Uuid, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Double,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Uuid,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from iamedic_desktop.models.base import LocalBase, UTCDateTime, utcnow
@@ -121,3 +132,22 @@ class LocalSession(LocalBase):
     token_expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     local_studies: Mapped[str | None] = mapped_column(String(8), nullable=True)
+
+
+class FrameScores(LocalBase):
+    """Every frame's classifier score of a video, one row per (video, model version).
+
+    Local only: never synced, no central table holds it (the web keeps no per-frame scores), so
+    a pulled video is scored again here. ``scores`` is ``frame_count`` float32 probabilities,
+    little-endian, frame 0 first (36 KB for a 5-minute 30 fps video); running the same version
+    again replaces the row. No foreign key: the video's row may be removed by a sync, and a
+    stale row is never read (reads go through the actor's media).
+    """
+
+    __tablename__ = "frame_scores"
+
+    video_media_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    model_version: Mapped[str] = mapped_column(String(255), primary_key=True)
+    frame_count: Mapped[int] = mapped_column(Integer, nullable=False)
+    scores: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

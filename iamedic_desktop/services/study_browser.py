@@ -8,6 +8,7 @@ queries whatever the page. Statuses follow ``AnnotationStatus``; ``model_version
 classifier version whose scores count, since "AI pending" means "not scored by the classifier in
 use". By default it is the configured one (``services.classifier_model``); None means no model:
 nothing waits for the AI, and an item counts as scored by any version's prediction (the web's).
+A video is scored by its frames' stored scores (``frame_scores``) or an active still's score.
 
 Threading: read-only; run on the database executor (or any thread with its own unit of work).
 """
@@ -41,6 +42,7 @@ from iamedic_desktop.models import (
     PictureClassificationPrediction,
     Study,
 )
+from iamedic_desktop.models.local import FrameScores
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.study_browser import (
     AnnotationStatus,
@@ -130,7 +132,13 @@ def _labelled(media: Any) -> ColumnElement[bool]:
 
 
 def _scored(media: Any, model_version: str | None) -> ColumnElement[bool]:
-    return _per_kind(media, lambda media_id: _has_score(media_id, model_version))
+    # A video is also scored by its frames' stored scores (local only; a correlated EXISTS).
+    frames = exists().where(FrameScores.video_media_id == media.id)
+    if model_version is not None:
+        frames = frames.where(FrameScores.model_version == model_version)
+    score = lambda media_id: _has_score(media_id, model_version)  # noqa: E731
+    video = frames | _some_active_still(media.id, score)
+    return case((media.media_type == MediaType.VIDEO, video), else_=score(media.id))
 
 
 def _aggregates(model_version: str | None) -> Select[uuid.UUID, int, Any, Any]:

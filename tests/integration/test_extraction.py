@@ -327,34 +327,19 @@ SCORES[30:41] = [0.9] * 11
 SCORES[44:50] = [0.9, 0.9, 0.96, 0.99, 0.9, 0.9]
 
 
-def score_by_content(sample: Sample, on_frame: Callable[[int], None] | None = None):  # type: ignore[no-untyped-def]
-    """A deterministic 'classifier': recognises which frame it sees, answers SCORES of it."""
-    small = np.stack([f[::8, ::8].astype(np.int32) for f in sample.frames])
-
-    def score(pixels: np.ndarray) -> float:
-        distance = np.abs(small - pixels[::8, ::8].astype(np.int32)).sum(axis=(1, 2, 3))
-        n = int(np.argmin(distance))
-        if on_frame is not None:
-            on_frame(n)
-        return SCORES[n]
-
-    return score
-
-
 def test_runs_extract_the_best_frame_of_each_good_run(
     world: World, video: uuid.UUID, samples: dict[str, Sample]
 ) -> None:
     sample = samples["h264_mp4"]
-    result = extraction.extract_runs(
-        *world.args(video), score_by_content(sample), MODEL_VERSION, RunsParams()
-    )
+    result = extraction.extract_runs(*world.args(video), SCORES, MODEL_VERSION, RunsParams())
     assert not result.cancelled
-    assert result.scores == SCORES  # every frame scored once, in order
+    assert result.scores == SCORES
     assert [(r.start, r.end, r.best_index, r.extracted) for r in result.runs] == [
         (5, 14, 9, True),
         (30, 40, 30, False),
         (44, 49, 47, True),
     ]
+    assert [r.best_timestamp_seconds for r in result.runs] == [0.36, 1.2, 1.88]  # 25 fps
     assert [s.frame.frame_number for s in result.stills] == [9, 47]
     for still in result.stills:
         assert_still_is_frame(world, still, sample, still.frame.frame_number)
@@ -362,47 +347,57 @@ def test_runs_extract_the_best_frame_of_each_good_run(
         (0.97, MODEL_VERSION),
         (0.99, MODEL_VERSION),
     ]
+    assert [p.media_id for p in result.predictions] == [
+        s.frame.frame_media_id for s in result.stills
+    ]
     stored = list_predictions(world.uow, world.actor, result.stills[1].frame.frame_media_id)
     assert [p.prediction for p in stored.classifications] == [0.99]
     assert_store_consistent(world, video)
 
     # Again: the stills exist (no new files), the predictions are replaced, not doubled.
     keys = world.store.keys()
-    again = extraction.extract_runs(*world.args(video), score_by_content(sample), MODEL_VERSION)
+    again = extraction.extract_runs(*world.args(video), SCORES, MODEL_VERSION)
     assert [s.created for s in again.stills] == [False, False]
     assert world.store.keys() == keys
     stored = list_predictions(world.uow, world.actor, again.stills[0].frame.frame_media_id)
     assert len(stored.classifications) == 1
 
 
-def test_runs_cancelled_while_scoring_keep_the_runs_already_closed(
-    world: World, video: uuid.UUID, samples: dict[str, Sample]
+def test_runs_cancelled_while_taking_stills_keep_the_stills_made(
+    world: World, video: uuid.UUID
 ) -> None:
-    token = CancelToken()
+    class CancelOnceAStillIsMade(CancelToken):
+        @property
+        def cancelled(self) -> bool:  # polled before each frame is decoded
+            if frames.list_frames(world.uow, world.actor, video):
+                self.cancel()
+            return super().cancelled
 
-    def stop_at_frame_45(n: int) -> None:
-        if n == 45:
-            token.cancel()
-
-    score = score_by_content(samples["h264_mp4"], stop_at_frame_45)
-    result = extraction.extract_runs(*world.args(video), score, MODEL_VERSION, cancel=token)
-    assert result.cancelled
-    assert result.scores == SCORES[:46]
-    assert [r.best_index for r in result.runs] == [9, 30]  # the open run is not extracted
+    result = extraction.extract_runs(
+        *world.args(video), SCORES, MODEL_VERSION, cancel=CancelOnceAStillIsMade()
+    )
+    assert result.cancelled and "Cancelled" in result.message
+    assert [r.best_index for r in result.runs] == [9, 30, 47]  # the runs are all known
     assert [s.frame.frame_number for s in result.stills] == [9]
+    assert [p.prediction for p in result.predictions] == [0.97]  # the still has its prediction
+    assert [f.frame_number for f in frames.list_frames(world.uow, world.actor, video)] == [9]
     assert_store_consistent(world, video)
 
 
 def test_a_video_deleted_during_extraction_leaves_no_stray_file(
-    world: World, video: uuid.UUID, samples: dict[str, Sample]
+    world: World, video: uuid.UUID
 ) -> None:
-    def delete_video_at_frame_12(n: int) -> None:
-        if n == 12:
-            media_records.delete_media(world.uow, world.actor, video)
+    deleted: list[bool] = []
 
-    score = score_by_content(samples["h264_mp4"], delete_video_at_frame_12)
+    def delete_video_once_decoding(_: Progress) -> None:
+        if not deleted:  # the first report comes before the first frame is decoded
+            media_records.delete_media(world.uow, world.actor, video)
+            deleted.append(True)
+
     with pytest.raises(NotFoundError):
-        extraction.extract_runs(*world.args(video), score, MODEL_VERSION)
+        extraction.extract_runs(
+            *world.args(video), SCORES, MODEL_VERSION, progress=delete_video_once_decoding
+        )
     assert_store_consistent(world, video)
 
 
@@ -412,15 +407,30 @@ def test_a_video_deleted_during_extraction_leaves_no_stray_file(
 def test_a_classifier_giving_no_probability_is_refused(
     world: World, video: uuid.UUID, value: object, complaint: str
 ) -> None:
+    scores = [0.9] * 50
+    scores[7] = value  # type: ignore[call-overload]
+    keys = world.store.keys()
     with pytest.raises(InvalidInputError, match="probability") as info:
-        extraction.extract_runs(*world.args(video), lambda _: value, MODEL_VERSION)  # type: ignore[arg-type,return-value]
-    assert complaint in info.value.message
-    assert_store_consistent(world, video)
+        extraction.extract_runs(*world.args(video), scores, MODEL_VERSION)
+    assert complaint in info.value.message and "frame 7" in info.value.message
+    assert world.store.keys() == keys
+
+
+@pytest.mark.parametrize("count", [0, 49, 51])
+def test_scores_of_another_length_than_the_video_are_refused(
+    world: World, video: uuid.UUID, count: int
+) -> None:
+    keys = world.store.keys()
+    with pytest.raises(InvalidInputError, match=f"{count} scores were given for the 50 frames"):
+        extraction.extract_runs(*world.args(video), [0.99] * count, MODEL_VERSION)
+    assert world.store.keys() == keys
+    assert frames.list_frames(world.uow, world.actor, video) == []
 
 
 def test_runs_accept_numpy_scores(world: World, video: uuid.UUID) -> None:
-    result = extraction.extract_runs(*world.args(video), lambda _: np.float32(0.2), MODEL_VERSION)
+    result = extraction.extract_runs(*world.args(video), [np.float32(0.2)] * 50, MODEL_VERSION)
     assert result.scores == [pytest.approx(0.2)] * 50 and result.runs == []
+    assert result.stills == [] and not result.cancelled
 
 
 # --- refusals ---------------------------------------------------------------------------------
@@ -432,7 +442,7 @@ def _all_calls(world: World, media_id: uuid.UUID) -> list[Callable[[], object]]:
         lambda: extraction.extract_frame(*args, frame_number=0),
         lambda: extraction.extract_every_frames(*args, 10),
         lambda: extraction.extract_every_seconds(*args, 0.5),
-        lambda: extraction.extract_runs(*args, lambda _: 0.9, MODEL_VERSION),
+        lambda: extraction.extract_runs(*args, [0.9] * 50, MODEL_VERSION),
     ]
 
 
@@ -498,5 +508,5 @@ def test_bad_batch_requests_are_refused(
     with pytest.raises(InvalidInputError, match=complaint):
         getattr(extraction, name)(*world.args(video), value)
     with pytest.raises(InvalidInputError, match="model version"):
-        extraction.extract_runs(*world.args(video), lambda _: 0.9, "classifier v3")
+        extraction.extract_runs(*world.args(video), [0.9] * 50, "classifier v3")
     assert_store_consistent(world, video)

@@ -1,5 +1,9 @@
 """The study browser's queries on SQLite and PostgreSQL: ordered ids, rows with their
-annotation status, a study's media rows."""
+annotation status, a study's media rows.
+
+The statuses read ``frame_scores``, a local-store table: on the test's PostgreSQL (central tables
+only) it is created here too, so the queries are checked on both databases.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ import pytest
 from iamedic_desktop.core.errors import NotFoundError
 from iamedic_desktop.core.settings import reset_settings_cache
 from iamedic_desktop.models import MediaFile, MediaType, OutboxEntry, Study, User
+from iamedic_desktop.models.local import FrameScores
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.study_browser import AiState, AnnotationStatus, StudySortKey
 from iamedic_desktop.services import media_records, study_browser
@@ -81,6 +86,15 @@ def _seed_statuses(uow_factory: UnitOfWorkFactory) -> tuple[Actor, dict[str, uui
 
 def _statuses(rows: list[study_browser.StudyRowDTO]) -> dict[str, AnnotationStatus]:
     return {row.alias: row.status for row in rows}
+
+
+@pytest.fixture(autouse=True)
+def frame_scores_table(uow_factory: UnitOfWorkFactory) -> None:
+    """``frame_scores`` exists and is empty, on PostgreSQL as on the local store."""
+    table = FrameScores.__table__
+    table.create(uow_factory.engine, checkfirst=True)  # type: ignore[attr-defined]
+    with uow_factory.engine.begin() as conn:
+        conn.execute(table.delete())  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -339,3 +353,51 @@ def test_a_still_from_elsewhere_is_named_by_its_timestamp(
         web.frame_media_id: "Still at 0:00.167 (frame 5)",
         mine.frame_media_id: "Still at 0:01.000 (frame 30)",
     }
+
+
+def test_a_video_is_scored_by_its_frame_scores_of_the_version(
+    uow_factory: UnitOfWorkFactory, configured_model: str
+) -> None:
+    with seeding(uow_factory) as session:
+        doctor: User = make_doctor(session)
+        pending = make_study(session, doctor, alias="pending", created_at=START)
+        scored = make_study(
+            session, doctor, alias="scored", created_at=START + dt.timedelta(minutes=1)
+        )
+        videos = {
+            study.alias: make_media(session, study, media_type=MediaType.VIDEO)
+            for study in (pending, scored)
+        }
+        # Frame scores of another version, and of this one for the other study's video only.
+        session.add(
+            FrameScores(
+                video_media_id=videos["pending"].id,
+                model_version=OTHER_VERSION,
+                frame_count=1,
+                scores=b"\x00\x00\x80\x3f",
+            )
+        )
+        session.add(
+            FrameScores(
+                video_media_id=videos["scored"].id,
+                model_version=configured_model,
+                frame_count=1,
+                scores=b"\x00\x00\x80\x3f",
+            )
+        )
+    actor = actor_for(doctor)
+
+    rows = {
+        r.alias: r for r in study_browser.study_rows(uow_factory, actor, [pending.id, scored.id])
+    }
+    assert (rows["pending"].status, rows["pending"].unscored) == (AnnotationStatus.AI_PENDING, 1)
+    assert (rows["scored"].status, rows["scored"].unscored) == (AnnotationStatus.NOT_ANNOTATED, 0)
+    assert rows["scored"].ai_state is AiState.SCORED
+    by_status = study_browser.list_study_ids(
+        uow_factory, actor, sort_key="status", descending=False
+    )
+    assert by_status == [pending.id.hex, scored.id.hex]  # AI pending comes before not annotated
+    other = study_browser.study_rows(uow_factory, actor, [scored.id], model_version=OTHER_VERSION)
+    assert other[0].ai_state is AiState.PENDING  # scored by another version only
+    anyone = study_browser.study_rows(uow_factory, actor, [pending.id], model_version=None)
+    assert anyone[0].unscored == 0  # no model: any version's scores count
