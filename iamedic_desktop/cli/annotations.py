@@ -181,11 +181,12 @@ def _size_of(store: LocalStore, media: MediaDTO) -> dict[str, Any]:
     from PIL import Image, UnidentifiedImageError
 
     from iamedic_desktop.core.errors import InvalidInputError
+    from iamedic_desktop.media.image_size import shown_size
 
     try:
         # The header only: the size is all the box checks need.
         with Image.open(store.media.path(media.file_path)) as image:
-            width, height = image.size
+            width, height = shown_size(image)  # as the canvas shows it
     except FileNotFoundError:
         raise InvalidInputError(
             f"The file of '{media.filename}' is missing from the data folder, so its size "

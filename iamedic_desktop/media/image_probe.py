@@ -44,16 +44,18 @@ def inspect_image(path: Path, *, max_pixels: int = MAX_IMAGE_PIXELS) -> ImageInf
     """Open, verify and fully decode the image at ``path``; refuse bombs and damaged files."""
     from PIL import Image, UnidentifiedImageError
 
+    from iamedic_desktop.media.image_size import shown_size
+
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(path) as image:
-                width, height = image.size
-                _check_size(width, height, max_pixels)
+                _check_size(*image.size, max_pixels)
                 image.verify()  # structure and checksums, without decoding
             with Image.open(path) as image:
                 image.load()  # decode the first (or only) picture entirely
+                width, height = shown_size(image)  # as the canvas shows it
                 return ImageInfo(
                     width=width,
                     height=height,

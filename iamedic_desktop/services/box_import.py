@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iamedic_desktop.core.errors import InvalidInputError, NotFoundError
+from iamedic_desktop.media.image_size import shown_size
 from iamedic_desktop.media.storage import MediaStore
 from iamedic_desktop.models import Media, MediaType, PictureBBAnnotation, PictureBBPrediction
 from iamedic_desktop.models import PictureClassificationAnnotation as UsefulnessLabel
@@ -36,8 +37,6 @@ from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
 
-_SWAPPED_ORIENTATIONS = {5, 6, 7, 8}  # EXIF orientations shown turned a quarter
-
 
 def _file_size(path: Path) -> tuple[int, int] | None:
     """An image file's size as the canvas shows it (EXIF orientation applied), from its header."""
@@ -45,9 +44,7 @@ def _file_size(path: Path) -> tuple[int, int] | None:
 
     try:
         with Image.open(path) as image:
-            width, height = image.size
-            if image.getexif().get(0x0112) in _SWAPPED_ORIENTATIONS:
-                width, height = height, width
+            width, height = shown_size(image)
     except (OSError, UnidentifiedImageError, ValueError):
         return None
     return width, height

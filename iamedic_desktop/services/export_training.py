@@ -112,13 +112,15 @@ def header_size(chunks: Iterator[bytes], media: MediaRef) -> tuple[int, int]:
     """(width, height) from the first chunks of a picture's file; the rest is never read."""
     from PIL import Image
 
+    from iamedic_desktop.media.image_size import shown_size
+
     buffer = b""
     try:
         for chunk in chunks:
             buffer += chunk
             try:
                 with Image.open(io.BytesIO(buffer)) as picture:
-                    width, height = picture.size
+                    width, height = shown_size(picture)  # boxes are in upright pixels
             except (OSError, SyntaxError, ValueError):
                 if len(buffer) >= HEADER_LIMIT:
                     break

@@ -94,9 +94,11 @@ def _classification(
     return row
 
 
-def _replace_boxes(
+def replace_box_predictions(
     session: Session, media: Media, version: str, boxes: Sequence[PredictedBox]
 ) -> tuple[list[PictureBBPrediction], list[str]]:
+    """Make the stored boxes of (media, version) exactly ``boxes``: classes the model no longer
+    finds are removed. Returns the rows kept and the classes removed (caller commits)."""
     existing = {
         row.bb_class: row
         for row in session.scalars(
@@ -179,7 +181,7 @@ def store_media_predictions(
     box_rows: list[PictureBBPrediction] = []
     removed: list[str] = []
     if box_model_version is not None:
-        box_rows, removed = _replace_boxes(session, media, box_model_version, checked)
+        box_rows, removed = replace_box_predictions(session, media, box_model_version, checked)
     label_set, label_kept, note = _label(session, media, value) if set_label else (None,) * 3
     session.flush()
     return StoredPredictions(

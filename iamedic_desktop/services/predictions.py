@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from iamedic_desktop.core.errors import InvalidInputError
+from iamedic_desktop.ml.predictor import PredictedBox
 from iamedic_desktop.models import (
     Media,
     MediaType,
@@ -35,6 +36,7 @@ from iamedic_desktop.services.media_rules import (
     check_probability,
 )
 from iamedic_desktop.services.permissions import load_media_for_actor, require_doctor_role
+from iamedic_desktop.services.prediction_store import replace_box_predictions
 from iamedic_desktop.services.transactions import commit_or_conflict
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 
@@ -148,7 +150,7 @@ def store_box_predictions(
     model_version: str,
     boxes: Sequence[BoxPredictionIn],
 ) -> list[BoxPredictionDTO]:
-    """Store (or replace, per class) the box model's boxes for an image or still."""
+    """Store the box model's boxes for an image or still: the version's set becomes these."""
     version = check_model_version(model_version)
     checked = _check_boxes(boxes)
     with uow_factory() as uow:
@@ -158,22 +160,12 @@ def store_box_predictions(
             raise InvalidInputError(
                 f"'{media.filename}' is a video; boxes are predicted on images and stills."
             )
-        existing = {b.bb_class: b for b in _boxes(session, media.id, version)}
-        rows: list[PictureBBPrediction] = []
-        for cls, confidence, x, y, w, h in checked:
-            row = existing.get(cls)
-            if row is None:
-                row = PictureBBPrediction(
-                    id=uuid.uuid4(),
-                    media_id=media.id,
-                    media_type=media.media_type,
-                    bb_class=cls,
-                    model_version=version,
-                )
-                session.add(row)
-            row.confidence = confidence
-            row.x_min, row.y_min, row.width, row.height = x, y, w, h
-            rows.append(row)
+        rows, _removed = replace_box_predictions(
+            session,
+            media,
+            version,
+            [PredictedBox(cls, confidence, x, y, w, h) for cls, confidence, x, y, w, h in checked],
+        )
         commit_or_conflict(uow, f"Boxes of {version} for '{media.filename}' were stored meanwhile.")
         dtos = [BoxPredictionDTO.model_validate(r) for r in rows]
         log.info(

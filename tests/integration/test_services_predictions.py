@@ -130,7 +130,11 @@ def test_bad_classification_changes_nothing(
     assert store_snapshot(uow_factory) == before
 
 
-def test_box_predictions_upsert_per_class(uow_factory: UnitOfWorkFactory, setup: Setup) -> None:
+def test_a_model_run_replaces_its_versions_boxes(
+    uow_factory: UnitOfWorkFactory, setup: Setup
+) -> None:
+    """Running a version again: a class it finds again keeps its row with the new numbers, a
+    class it no longer finds is removed (the version's set is what the model says now)."""
     store = predictions.store_box_predictions
     first = store(
         uow_factory,
@@ -151,9 +155,9 @@ def test_box_predictions_upsert_per_class(uow_factory: UnitOfWorkFactory, setup:
     assert second[0].id == first[0].id
     assert (second[0].confidence, second[0].width) == (0.95, 44.0)
     listed = predictions.list_predictions(uow_factory, setup.doctor, setup.image_id)
-    assert {(b.bb_class, b.confidence) for b in listed.boxes} == {("CM", 0.95), ("nasal bone", 0.7)}
+    assert {(b.bb_class, b.confidence) for b in listed.boxes} == {("CM", 0.95)}
     with uow_factory() as uow:
-        assert len(uow.session.scalars(select(PictureBBPrediction.id)).all()) == 2
+        assert len(uow.session.scalars(select(PictureBBPrediction.id)).all()) == 1
 
 
 @pytest.mark.parametrize(
