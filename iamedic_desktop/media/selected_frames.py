@@ -3,8 +3,8 @@
 Extraction of every Nth frame must decode every frame (inter-coded video), but turning a decoded
 picture into RGB costs about as much again, so on a video only the chosen frames are retrieved:
 a ``VideoCursor`` on the source's own index decodes every frame and retrieves the chosen ones.
-It does so in a thread of its own, a few chosen frames ahead of the caller, so decoding goes on
-while the caller encodes and stores a still (its file and database waits leave a core idle).
+It does so in a thread of its own (``decode_thread.py``), a few chosen frames ahead of the
+caller, so decoding goes on while the caller encodes and stores a still.
 Any other source, and a video whose index proves wrong (the cursor raises), goes through the
 source's ``iter_frames``, which rebuilds the index and stays exact.
 
@@ -14,23 +14,13 @@ thread; the decoding thread ends when the iteration ends, is closed or stops on 
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from iamedic_desktop.media.frame_source import FrameSource, RGBFrame
-from iamedic_desktop.media.video_index import VideoIndex
 
 log = logging.getLogger(__name__)
-
-_AHEAD = 3  # chosen frames decoded ahead of the caller (bounded memory)
-_PROGRESS_EVERY = 16  # frames between progress notes when none is chosen
-
-# What the decoding thread hands over: (last frame decoded, its pixels if chosen, error).
-_Item = tuple[int, RGBFrame | None, BaseException | None]
 
 
 def iter_selected(
@@ -52,28 +42,25 @@ def iter_selected(
     from iamedic_desktop.media.video_source import VideoFrameSource
 
     if isinstance(source, VideoFrameSource):
+        from iamedic_desktop.media.decode_thread import DecodeThread
         from iamedic_desktop.media.video_cursor import IndexMismatchError
 
         ticked = first - 1  # the last frame ``tick`` was called for
-        decoder = _Decoder(path, source.index, wanted, first, last)
+        decoder = DecodeThread(path, source.index, first, last, wanted=wanted)
         try:
-            for upto, pixels, error in decoder.items():
+            for upto, pixels, _ in decoder.items():
                 for n in range(max(ticked + 1, first), upto + 1):
                     if not go_on(n):
                         return
                 ticked = max(ticked, upto)
-                if error is not None:
-                    if not isinstance(error, IndexMismatchError):
-                        raise error
-                    log.warning("⚠️ %s; reading the rest frame by frame", error)
-                    break
                 if pixels is not None:
                     yield upto, pixels
                     first = upto + 1  # where the slow path would resume
                 if upto >= last:
                     return
-            else:
-                return
+            return
+        except IndexMismatchError as exc:
+            log.warning("⚠️ %s; reading the rest frame by frame", exc)
         finally:
             decoder.stop()
         wanted = {n for n in wanted if n >= first}
@@ -94,79 +81,3 @@ def iter_selected(
 def _skipping(tick: Callable[[int], bool], done: int) -> Callable[[int], bool]:
     """``tick`` for frames after ``done`` only (those up to it were reported already)."""
     return lambda n: True if n <= done else tick(n)
-
-
-class _Decoder:
-    """A thread decoding ``first``..``last`` in order and handing over the chosen frames."""
-
-    def __init__(
-        self, path: Path, index: VideoIndex, wanted: set[int], first: int, last: int
-    ) -> None:
-        self._path, self._index = path, index
-        self._wanted, self._first, self._last = wanted, first, last
-        self._queue: queue.Queue[_Item] = queue.Queue(maxsize=_AHEAD)
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, name=f"iamedic-extract:{path.name}", daemon=True
-        )
-        self._thread.start()
-
-    def items(self) -> Iterator[_Item]:
-        """The decoded positions, in order, until the last one or an error."""
-        while True:
-            item = self._queue.get()
-            yield item
-            upto, _, error = item
-            if error is not None or upto >= self._last:
-                return
-
-    def stop(self) -> None:
-        """End the thread (it may be waiting for room) and wait for it."""
-        self._stopped.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
-        self._thread.join()
-
-    def _put(self, item: _Item) -> bool:
-        """Hand ``item`` over unless stopped; False once stopped."""
-        while not self._stopped.is_set():
-            try:
-                self._queue.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def _run(self) -> None:
-        from iamedic_desktop.media.video_cursor import VideoCursor
-
-        pos = self._first - 1
-        try:
-            cursor = VideoCursor(self._path, self._index)
-        except BaseException as exc:  # handed to the caller's thread, raised there
-            self._put((pos, None, exc))
-            return
-        try:
-            cursor.seek(self._first)
-            noted = pos
-            while cursor.pos is not None:
-                pos = cursor.pos
-                if pos >= self._first:
-                    if pos in self._wanted:
-                        if not self._put((pos, cursor.retrieve(), None)):
-                            return
-                        noted = pos
-                    elif pos - noted >= _PROGRESS_EVERY or pos >= self._last:
-                        if not self._put((pos, None, None)):
-                            return
-                        noted = pos
-                if pos >= self._last or self._stopped.is_set():
-                    return
-                if cursor.advance() is None:
-                    self._put((self._last, None, None))
-                    return
-        except BaseException as exc:
-            self._put((pos, None, exc))
-        finally:
-            cursor.close()

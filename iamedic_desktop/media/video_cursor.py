@@ -87,11 +87,11 @@ class VideoCursor:
         self.seeks = 0  # seeks by timestamp
         self.missed_seeks = 0  # seeks that landed past the target (then tried earlier)
         self.rewinds = 0  # restarts from the first frame
-        self._rewind()
+        self._rewind(decode_first=False)  # the first call says where: often a seek
 
     # -- opening ---------------------------------------------------------------------------
-    def _rewind(self) -> None:
-        """Open the decoder afresh at the first frame (a clean state)."""
+    def _rewind(self, *, decode_first: bool = True) -> None:
+        """Open the decoder afresh before the first frame (a clean state), and decode that."""
         import av
 
         self.close()
@@ -110,6 +110,11 @@ class VideoCursor:
         self._container, self._stream = container, stream
         self._restart_packets()
         self.pos = -1
+        if decode_first:
+            self._decode_first()
+
+    def _decode_first(self) -> None:
+        """Decode the first frame of a decoder opened afresh (``pos`` -1)."""
         if self._next_frame() is None:
             raise InvalidInputError(f"'{self._path.name}' has no decodable video frames.")
         self.pos = 0
@@ -160,6 +165,9 @@ class VideoCursor:
         if self._container is None:
             raise InvalidInputError(f"'{self._path.name}' is closed.")
         previous = self.pos
+        if previous == -1:
+            self._decode_first()
+            return 0
         frame = self._next_frame()
         if frame is None:
             if previous is not None and previous < self._index.frame_count - 1:
@@ -181,23 +189,13 @@ class VideoCursor:
 
     def retrieve(self) -> RGBFrame:
         """The RGB pixels of the frame decoded last (a new array)."""
-        frame = self._frame
-        if frame is None:
+        if self._frame is None:
             raise InvalidInputError(f"Frame {self.pos} of '{self._path.name}' could not be read.")
-        # One thread: the decoder's frame threads already keep the other cores busy, and
-        # swscale's own threads would only add their start and join to every frame.
-        rgb = frame.to_ndarray(format="rgb24", threads=1)
-        rotation = self._index.rotation
-        if rotation:
-            rgb = np.rot90(rgb, k=-(rotation // 90))  # the player turns it clockwise
-        expected = (self._index.height, self._index.width, 3)
-        if rgb.shape != expected:
-            raise InvalidInputError(
-                f"Frame {self.pos} of '{self._path.name}' is {rgb.shape[1]}x{rgb.shape[0]}, "
-                f"not {expected[1]}x{expected[0]} as the file declares."
-            )
-        pixels: RGBFrame = np.ascontiguousarray(rgb)  # a padded or turned picture is copied
-        return pixels
+        return to_rgb(self._frame, self._index, self._path, self.pos)
+
+    def decoded(self) -> Any:
+        """The frame decoded last, as the decoder gave it (for ``to_rgb`` on another thread)."""
+        return self._frame
 
     def _identify(self, pts: int | None) -> int:
         """The index of the frame whose presentation timestamp is ``pts``."""
@@ -223,6 +221,8 @@ class VideoCursor:
         pos = self.pos
         on_the_way = pos is not None and key - _SEEK_OVERHEAD_FRAMES <= pos <= n
         if on_the_way or (pos is not None and pos <= n and not index.seekable):
+            if pos == -1:
+                self._decode_first()
             return  # the decoder is already on the way: forward is cheapest
         if not index.seekable:
             self._rewind()
@@ -270,3 +270,20 @@ class VideoCursor:
         except IndexMismatchError as exc:
             log.debug("seek to %d in %s failed: %s", key, self._path.name, exc)
             self.pos = None
+
+
+def to_rgb(frame: Any, index: VideoIndex, path: Path, n: int | None) -> RGBFrame:
+    """The RGB pixels of decoded ``frame`` (frame ``n`` of ``path``), turned as displayed."""
+    # One thread: the decoder's frame threads already keep the other cores busy, and
+    # swscale's own threads would only add their start and join to every frame.
+    rgb = frame.to_ndarray(format="rgb24", threads=1)
+    if index.rotation:
+        rgb = np.rot90(rgb, k=-(index.rotation // 90))  # the player turns it clockwise
+    expected = (index.height, index.width, 3)
+    if rgb.shape != expected:
+        raise InvalidInputError(
+            f"Frame {n} of '{path.name}' is {rgb.shape[1]}x{rgb.shape[0]}, "
+            f"not {expected[1]}x{expected[0]} as the file declares."
+        )
+    pixels: RGBFrame = np.ascontiguousarray(rgb)  # a padded or turned picture is copied
+    return pixels

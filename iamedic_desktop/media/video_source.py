@@ -11,8 +11,8 @@ decoder of its own, so later steps back are cache hits too (``readahead.py``).
 Threading: ``frame()`` may be called from any thread (calls are serialised on one decoder)
 while the read-ahead worker runs; the worker uses its own decoder, borrows this one only under
 its lock and never while a ``frame()`` call waits for it, and shares the thread-safe cache.
-``iter_frames()`` uses a private decoder per iteration. ``close()`` stops the worker and waits
-for it. Returned frames are shared with the cache and read-only.
+``iter_frames()`` uses a private decoder per iteration, in a thread of its own (ended with the
+iteration). ``close()`` stops the worker and waits for it. Returned frames are shared with the cache and read-only.
 """
 
 from __future__ import annotations
@@ -23,10 +23,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from iamedic_desktop.core.errors import InvalidInputError
+from iamedic_desktop.media.decode_thread import DecodeThread
 from iamedic_desktop.media.frame_cache import FrameCache
 from iamedic_desktop.media.frame_source import RGBFrame
 from iamedic_desktop.media.readahead import Borrowed, ReadAhead
-from iamedic_desktop.media.video_cursor import IndexMismatchError, VideoCursor
+from iamedic_desktop.media.video_cursor import IndexMismatchError, VideoCursor, to_rgb
 from iamedic_desktop.media.video_index import (
     VideoIndex,
     build_index_by_decoding,
@@ -150,29 +151,28 @@ class VideoFrameSource:
         self._check(start)
         next_n, rebuilt = start, False
         while next_n < stop:
-            cursor = VideoCursor(self._path, self._index)
+            # Decoding runs in a thread of its own while this one turns frames into RGB.
+            decoder = DecodeThread(self._path, self._index, next_n, stop - 1, rgb=False, ahead=4)
             try:
-                cursor.seek(next_n)
-                while True:
-                    pos = cursor.pos
-                    if pos is None:
-                        raise IndexMismatchError(f"Frame {next_n} could not be found.")
-                    if pos >= next_n:
-                        yield pos, cursor.retrieve()
-                        next_n = pos + 1
-                        if next_n >= stop:
-                            return
-                    cursor.advance()
+                for pos, decoded, _ in decoder.items():
+                    if decoded is None:
+                        continue
+                    yield pos, to_rgb(decoded, self._index, self._path, pos)
+                    next_n = pos + 1
+                    if next_n >= stop:
+                        return
+                return
             except IndexMismatchError as exc:
                 if rebuilt:
                     raise
                 rebuilt = True
                 log.warning("⚠️ %s; rebuilding the index by decoding", exc)
+                decoder.stop()
                 with self._lock:
                     self._rebuild_index()
                 stop = min(stop, self.frame_count)
             finally:
-                cursor.close()
+                decoder.stop()
 
     def close(self) -> None:
         """Stop the read-ahead worker, release the decoders and drop the cache."""
