@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QToolButton, QWidget
 
 from iamedic_desktop.core.progress import CancelToken, ProgressCallback
+from iamedic_desktop.ui.elided_label import ElidedLabel
 from iamedic_desktop.ui.operations import OperationRunner
+from iamedic_desktop.ui.status_bar_widget import STATUS_TEXT_MAX_W
 
 if TYPE_CHECKING:
     from iamedic_desktop.core.settings import Settings
@@ -46,7 +48,8 @@ class ModelNoticeWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("modelNotice")
-        self.label = QLabel("", self, objectName="modelNoticeText")
+        self.label = ElidedLabel("", self, object_name="modelNoticeText")
+        self.label.setMaximumWidth(STATUS_TEXT_MAX_W)  # never widens the window
         self.pull_button = QToolButton(self, objectName="modelNoticePull")
         self.pull_button.setText("Pull")
         self.pull_button.setToolTip("Download the new champion models and use them")

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from iamedic_desktop.ui.elided_label import ElidedLabel
 from iamedic_desktop.ui.operations import FailureCallback, OperationRunner, SuccessCallback
 from iamedic_desktop.ui.sync_status_widget import SyncStatusWidget
 
@@ -103,6 +104,9 @@ class ActivityRunner(OperationRunner):
         self.activity_changed.emit(self._in_flight, self._label)
 
 
+STATUS_TEXT_MAX_W = 380  # px: a status-bar text never takes more (the rest shows on hover)
+
+
 class StatusBarWidget(QStatusBar):
     """Messages on the left; work in progress and the connection state on the right."""
 
@@ -111,7 +115,9 @@ class StatusBarWidget(QStatusBar):
         self._activity: dict[str, int] = {}
         self._progress_text = ""
         self._cancel: Callable[[], None] | None = None
-        self.operation_label = QLabel(objectName="operationLabel")
+        # Elided and bounded: a long job text never widens the window past the screen.
+        self.operation_label = ElidedLabel(object_name="operationLabel")
+        self.operation_label.setMaximumWidth(STATUS_TEXT_MAX_W)
         self.progress_bar = QProgressBar(objectName="operationProgress")
         self.progress_bar.setFixedWidth(140)
         self.progress_bar.setMaximumHeight(14)

@@ -95,3 +95,23 @@ def test_drain_waits_for_chained_work_before_the_window_closes(qtbot: QtBot) -> 
     assert runner.drain(10.0)
     assert written == ["still", "box"] and runner.is_idle()
     runner.shutdown()
+
+
+def test_a_long_job_text_never_widens_the_window(qtbot: QtBot) -> None:
+    """A job's text (a model file's name, a long study alias) is elided, with the whole of it
+    on hover: the status bar's minimum width stays put, so the window never outgrows 1280 px."""
+    from iamedic_desktop.ui.model_notice_widget import ModelNoticeWidget
+
+    bar = StatusBarWidget()
+    qtbot.addWidget(bar)
+    notice = ModelNoticeWidget(bar)
+    bar.addPermanentWidget(notice)
+    bar.show()
+    before = bar.minimumSizeHint().width()
+    long = "Pulling frame_classifier_224x224 - 12: " + "x" * 400
+    bar.set_progress(1, 10, long, cancel=lambda: None)
+    notice.offer("fetal_structures_bb_regressor_224x224 v12 is the new champion " + "y" * 300)
+    qtbot.waitUntil(bar.operation_label.isVisible)
+    assert bar.operation_label.text() == long
+    assert bar.minimumSizeHint().width() <= before + 2 * 380 + 200
+    assert bar.sizeHint().width() < 1280
