@@ -36,6 +36,7 @@ _SEEK_OVERHEAD_FRAMES = 3
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters
 _FRAME_MEMORY_BYTES = 64 * 1024 * 1024
 _frame_memory_kept = False
+_libc: Any = None  # glibc, once its allocator is tuned for frames
 
 
 def _keep_frame_memory() -> None:
@@ -57,12 +58,24 @@ def _keep_frame_memory() -> None:
 
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return
+    global _libc
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.mallopt(_M_MMAP_THRESHOLD, _FRAME_MEMORY_BYTES)
         libc.mallopt(_M_TRIM_THRESHOLD, _FRAME_MEMORY_BYTES)
+        _libc = libc
     except (OSError, AttributeError) as exc:
         log.debug("mallopt unavailable: %s", exc)
+
+
+def release_frame_memory() -> None:
+    """Hand the freed frame buffers back to the system (a video closed: its cache is gone).
+
+    Kept for reuse while a video is open, they would otherwise stay resident in every
+    thread's heap after it closes.
+    """
+    if _libc is not None:
+        _libc.malloc_trim(0)
 
 
 class IndexMismatchError(InvalidInputError):

@@ -12,7 +12,8 @@ Threading: ``frame()`` may be called from any thread (calls are serialised on on
 while the read-ahead worker runs; the worker uses its own decoder, borrows this one only under
 its lock and never while a ``frame()`` call waits for it, and shares the thread-safe cache.
 ``iter_frames()`` uses a private decoder per iteration, in a thread of its own (ended with the
-iteration). ``close()`` stops the worker and waits for it. Returned frames are shared with the cache and read-only.
+iteration). ``close()`` stops the worker and waits for it. Returned frames are shared with the
+cache and read-only.
 """
 
 from __future__ import annotations
@@ -27,7 +28,12 @@ from iamedic_desktop.media.decode_thread import DecodeThread
 from iamedic_desktop.media.frame_cache import FrameCache
 from iamedic_desktop.media.frame_source import RGBFrame
 from iamedic_desktop.media.readahead import Borrowed, ReadAhead
-from iamedic_desktop.media.video_cursor import IndexMismatchError, VideoCursor, to_rgb
+from iamedic_desktop.media.video_cursor import (
+    IndexMismatchError,
+    VideoCursor,
+    release_frame_memory,
+    to_rgb,
+)
 from iamedic_desktop.media.video_index import (
     VideoIndex,
     build_index_by_decoding,
@@ -186,6 +192,7 @@ class VideoFrameSource:
                 self._cursor.close()
                 self._cursor = None
         self._cache.clear()
+        release_frame_memory()
 
     def __enter__(self) -> VideoFrameSource:
         return self
