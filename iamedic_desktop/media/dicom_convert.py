@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from iamedic_desktop.core.errors import StorageError
+from iamedic_desktop.media.transcode import keyframe_interval
 
 if TYPE_CHECKING:
     from iamedic_desktop.media.dicom import DicomCine
@@ -134,6 +135,7 @@ def _write_mp4(cine: DicomCine, output: Path) -> tuple[int, int]:
         "-s", f"{padded[0]}x{padded[1]}", "-r", str(rate), "-i", "pipe:0",
         "-vf", "scale=out_color_matrix=bt601:out_range=tv,format=yuv420p",
         "-c:v", "libx264", "-preset", PRESET, "-crf", str(CRF), "-pix_fmt", "yuv420p",
+        "-g", str(keyframe_interval(cine.fps)),  # a keyframe a second: stepping stays quick
         "-colorspace", "smpte170m", "-color_primaries", "smpte170m",
         "-color_trc", "smpte170m", "-color_range", "tv",
         "-map_metadata", "-1", "-movflags", "+faststart", "-f", "mp4", str(output),

@@ -63,8 +63,9 @@ class RunDTO(BaseModel):
 class RunsExtractionResult(BaseModel):
     """Automatic extraction: every frame's score, the runs found, the stills and predictions.
 
-    ``scores[n]`` is frame *n*'s score (the timeline's score lane); when ``cancelled`` it covers
-    the frames scored before the stop, and a run still open then was not extracted.
+    ``scores[n]`` is frame *n*'s score (the timeline's score lane). ``cancelled`` while scoring:
+    no runs and no stills; while taking stills: every run is listed, and the stills made before
+    the stop are kept.
     """
 
     model_config = ConfigDict(frozen=True)

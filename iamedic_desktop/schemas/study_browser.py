@@ -26,7 +26,8 @@ class AnnotationStatus(enum.StrEnum):
     - ``empty``: a study without active media (never a media's status).
     - ``ai_pending``: not annotated, a classifier model is configured, and at least one item has
       not been scored by it yet: an image or still without a classification prediction of that
-      model version, or a video none of whose active stills has one.
+      model version, or a video with no frame scores of that version stored and none of whose
+      active stills has one.
     - ``not_annotated``: some item waits for a clinician, and none for the AI (everything is
       scored, or no model is configured: then only a clinician can move it on).
     - ``annotated``: every active image and still has a usefulness label, and every active video
