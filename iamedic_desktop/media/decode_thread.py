@@ -1,9 +1,9 @@
 """A thread that decodes a range of a video in order and hands the frames to the caller's thread.
 
 Decoding runs on while the caller works on the frame before: the caller's thread turns frames
-into RGB (``iter_frames``: decoder threads are fed packets meanwhile, so neither waits for the
-other) or encodes and stores stills (``iter_selected``: its file and database waits leave a core
-idle). At most ``ahead`` frames wait between the two (bounded memory).
+into RGB or greyscale (``iter_frames``: decoder threads are fed packets meanwhile, so neither
+waits for the other) or encodes and stores stills (``iter_selected``: its file and database
+waits leave a core idle). At most ``ahead`` frames wait between the two (bounded memory).
 
 Threading: made, iterated and stopped by one thread (the caller's); the decoding thread owns its
 ``VideoCursor``. An error in the decoding thread is handed over and raised by ``items()`` in the
@@ -31,7 +31,7 @@ class DecodeThread:
     """Decodes ``first``..``last`` of ``path``; hands over the frames of ``wanted`` (None: all).
 
     ``rgb``: the payload is the frame's RGB pixels (made in the decoding thread); otherwise it
-    is the decoded frame itself, for ``video_cursor.to_rgb`` in the caller's thread.
+    is the decoded frame itself, for ``video_cursor.to_pixels`` in the caller's thread.
     """
 
     def __init__(

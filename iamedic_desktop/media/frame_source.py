@@ -2,19 +2,23 @@
 
 Implementations: a video file (``video_source.py``), a DICOM cine (``dicom.py``) and a still
 image (``still_source.py``). Frames are RGB ``uint8`` arrays of shape (height, width, 3),
-C-contiguous, and frame *n* is the same pixels as decoding the file from its start.
+C-contiguous, and frame *n* is the same pixels as decoding the file from its start. A source
+that can also hand its sequential frames over as 8-bit greyscale (height, width), without
+making RGB first, is a ``PixelFormatSource`` (``iter_frames(..., pixel_format="gray")``).
 Threading: a source is used by one thread at a time unless it says otherwise.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-RGBFrame = npt.NDArray[np.uint8]
+RGBFrame = npt.NDArray[np.uint8]  # H x W x 3, or H x W for pixel_format="gray"
+PixelFormat = Literal["rgb24", "gray"]
+PIXEL_FORMATS: tuple[PixelFormat, ...] = ("rgb24", "gray")
 
 
 @runtime_checkable
@@ -61,4 +65,20 @@ class FrameSource(Protocol):
 
     def close(self) -> None:
         """Release the decoder and caches."""
+        ...
+
+
+@runtime_checkable
+class PixelFormatSource(FrameSource, Protocol):
+    """A FrameSource whose sequential frames also come as 8-bit greyscale (``"gray"``)."""
+
+    @property
+    def pixel_formats(self) -> tuple[PixelFormat, ...]:
+        """The ``pixel_format`` values ``iter_frames`` takes (``"rgb24"`` first)."""
+        ...
+
+    def iter_frames(
+        self, start: int = 0, stop: int | None = None, *, pixel_format: PixelFormat = "rgb24"
+    ) -> Iterator[tuple[int, RGBFrame]]:
+        """Frames ``start``..``stop - 1`` in order, as RGB or as greyscale ``H x W``."""
         ...

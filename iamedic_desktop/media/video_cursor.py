@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from iamedic_desktop.core.errors import InvalidInputError
-from iamedic_desktop.media.frame_source import RGBFrame
+from iamedic_desktop.media.frame_source import PixelFormat, RGBFrame
 from iamedic_desktop.media.video_index import VideoIndex
 
 log = logging.getLogger(__name__)
@@ -287,16 +287,30 @@ class VideoCursor:
 
 def to_rgb(frame: Any, index: VideoIndex, path: Path, n: int | None) -> RGBFrame:
     """The RGB pixels of decoded ``frame`` (frame ``n`` of ``path``), turned as displayed."""
+    return to_pixels(frame, index, path, n, "rgb24")
+
+
+def to_pixels(
+    frame: Any, index: VideoIndex, path: Path, n: int | None, pixel_format: PixelFormat
+) -> RGBFrame:
+    """Decoded ``frame`` as RGB (H x W x 3) or 8-bit greyscale (H x W), turned as displayed.
+
+    ``"gray"`` is swscale's luma: the Y plane of a YUV picture mapped from limited to full
+    range (no RGB is made: about half the CPU of ``"rgb24"``), which is what Pillow's RGB->L
+    gives of the RGB to within a level wherever the RGB is not clipped (``frame_batches.py``).
+    """
     # One thread: the decoder's frame threads already keep the other cores busy, and
     # swscale's own threads would only add their start and join to every frame.
-    rgb = frame.to_ndarray(format="rgb24", threads=1)
+    pixels = frame.to_ndarray(format=pixel_format, threads=1)
     if index.rotation:
-        rgb = np.rot90(rgb, k=-(index.rotation // 90))  # the player turns it clockwise
-    expected = (index.height, index.width, 3)
-    if rgb.shape != expected:
+        pixels = np.rot90(pixels, k=-(index.rotation // 90))  # the player turns it clockwise
+    expected: tuple[int, ...] = (index.height, index.width)
+    if pixel_format == "rgb24":
+        expected += (3,)
+    if pixels.shape != expected:
         raise InvalidInputError(
-            f"Frame {n} of '{path.name}' is {rgb.shape[1]}x{rgb.shape[0]}, "
+            f"Frame {n} of '{path.name}' is {pixels.shape[1]}x{pixels.shape[0]}, "
             f"not {expected[1]}x{expected[0]} as the file declares."
         )
-    pixels: RGBFrame = np.ascontiguousarray(rgb)  # a padded or turned picture is copied
-    return pixels
+    contiguous: RGBFrame = np.ascontiguousarray(pixels)  # a padded or turned picture is copied
+    return contiguous

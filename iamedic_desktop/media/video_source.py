@@ -26,13 +26,13 @@ from pathlib import Path
 from iamedic_desktop.core.errors import InvalidInputError
 from iamedic_desktop.media.decode_thread import DecodeThread
 from iamedic_desktop.media.frame_cache import FrameCache
-from iamedic_desktop.media.frame_source import RGBFrame
+from iamedic_desktop.media.frame_source import PIXEL_FORMATS, PixelFormat, RGBFrame
 from iamedic_desktop.media.readahead import Borrowed, ReadAhead
 from iamedic_desktop.media.video_cursor import (
     IndexMismatchError,
     VideoCursor,
     release_frame_memory,
-    to_rgb,
+    to_pixels,
 )
 from iamedic_desktop.media.video_index import (
     VideoIndex,
@@ -147,23 +147,36 @@ class VideoFrameSource:
         self._playhead(n)
         return cached
 
+    @property
+    def pixel_formats(self) -> tuple[PixelFormat, ...]:
+        """What ``iter_frames`` hands over: RGB (the default) or 8-bit greyscale."""
+        return PIXEL_FORMATS
+
     def iter_frames(
-        self, start: int = 0, stop: int | None = None
+        self, start: int = 0, stop: int | None = None, *, pixel_format: PixelFormat = "rgb24"
     ) -> Iterator[tuple[int, RGBFrame]]:
-        """Frames ``start``..``stop - 1`` decoded in order by a decoder of their own."""
+        """Frames ``start``..``stop - 1`` decoded in order by a decoder of their own.
+
+        ``pixel_format="gray"``: each frame as 8-bit greyscale ``H x W``, straight from the
+        decoded picture (``video_cursor.to_pixels``), for the classifier's input.
+        """
+        if pixel_format not in PIXEL_FORMATS:
+            raise InvalidInputError(
+                f"Frames come as {' or '.join(PIXEL_FORMATS)}, not {pixel_format!r}."
+            )
         stop = self.frame_count if stop is None else min(stop, self.frame_count)
         if start >= stop:
             return
         self._check(start)
         next_n, rebuilt = start, False
         while next_n < stop:
-            # Decoding runs in a thread of its own while this one turns frames into RGB.
+            # Decoding runs in a thread of its own while this one turns frames into pixels.
             decoder = DecodeThread(self._path, self._index, next_n, stop - 1, rgb=False, ahead=4)
             try:
                 for pos, decoded, _ in decoder.items():
                     if decoded is None:
                         continue
-                    yield pos, to_rgb(decoded, self._index, self._path, pos)
+                    yield pos, to_pixels(decoded, self._index, self._path, pos, pixel_format)
                     next_n = pos + 1
                     if next_n >= stop:
                         return

@@ -1,6 +1,8 @@
 """Automatic frames end to end: a real video whose frames are known grey levels, a real ONNX
 classifier, every frame scored and stored, the runs' best frames made stills (SQLite and
-PostgreSQL).
+PostgreSQL). A video is scored from frames decoded straight to greyscale: the same pixels as
+ffmpeg's ``-pix_fmt gray``, within 2 levels of Pillow's luma of the RGB frames, and scores
+within 0.01 of the RGB path's.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import pytest
 from iamedic_desktop.core.errors import InvalidInputError, ModelError, NotFoundError
 from iamedic_desktop.core.progress import CancelToken, Progress
 from iamedic_desktop.core.settings import Settings
+from iamedic_desktop.media.frame_source import PixelFormatSource
 from iamedic_desktop.media.runs import RunsParams, find_runs
 from iamedic_desktop.media.storage import MediaStore
+from iamedic_desktop.media.video_source import VideoFrameSource
 from iamedic_desktop.ml.onnx_model import OnnxClassifier
-from iamedic_desktop.ml.preprocess import to_grey
+from iamedic_desktop.ml.preprocess import to_batch, to_grey
 from iamedic_desktop.models.local import FrameScores
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.study_browser import AiState
@@ -58,7 +62,27 @@ class GreyVideo:
     """The video file and the grey level of each frame as decoded (ffmpeg, from the start)."""
 
     path: Path
-    decoded: list[float]
+    decoded: list[float]  # RGB, then Pillow's luma
+    greys: list[np.ndarray]  # ffmpeg's -pix_fmt gray (swscale's luma, full range)
+
+    @property
+    def grey_means(self) -> list[float]:
+        """The mean grey level of each frame decoded to greyscale (what is scored)."""
+        return [float(grey.mean()) for grey in self.greys]
+
+
+def reference_greys(path: Path, size: tuple[int, int]) -> list[np.ndarray]:
+    """Every frame of ``path`` decoded by ffmpeg to 8-bit greyscale, ``size`` = (w, h)."""
+    raw = subprocess.run(
+        [
+            *("ffmpeg", "-nostdin", "-loglevel", "error", "-i", str(path)),
+            *("-vsync", "passthrough", "-f", "rawvideo", "-pix_fmt", "gray", "-"),
+        ],
+        check=True,
+        capture_output=True,
+    ).stdout
+    width, height = size
+    return list(np.frombuffer(raw, np.uint8).reshape(-1, height, width))
 
 
 def make_grey_video(path: Path, greys: list[int], size: tuple[int, int] = SIZE) -> Path:
@@ -82,7 +106,7 @@ def make_grey_video(path: Path, greys: list[int], size: tuple[int, int] = SIZE) 
 def grey_video(tmp_path_factory: pytest.TempPathFactory) -> GreyVideo:
     path = make_grey_video(tmp_path_factory.mktemp("frame_scoring") / "greys.mp4", GREYS)
     decoded = [float(to_grey(frame).mean()) for frame in reference_frames(path)]
-    return GreyVideo(path, decoded)
+    return GreyVideo(path, decoded, reference_greys(path, SIZE))
 
 
 @pytest.fixture(scope="session")
@@ -146,6 +170,7 @@ def test_every_frame_is_scored_and_stored(
 ) -> None:
     # The grey levels survive the codec (within a level), so the scores below mean something.
     assert np.abs(np.array(grey_video.decoded) - GREYS).max() <= 1.0
+    assert np.abs(np.array(grey_video.grey_means) - GREYS).max() <= 1.0
     reports: list[Progress] = []
     classifier = OnnxClassifier(models[V3], V3)  # batches of 16
 
@@ -159,7 +184,11 @@ def test_every_frame_is_scored_and_stored(
         V3,
         len(GREYS),
     )
-    assert result.scores == pytest.approx([expected_score(g) for g in grey_video.decoded], abs=1e-4)
+    # Scored from the grey frames; within 0.01 of scoring the RGB frames through Pillow's luma.
+    greys = grey_video.grey_means
+    assert result.scores == pytest.approx([expected_score(g) for g in greys], abs=1e-4)
+    rgb_path = classifier.classify_tensor(to_batch(reference_frames(grey_video.path)))
+    assert result.scores == pytest.approx(rgb_path, abs=0.01)
     assert result.scores == pytest.approx([expected_score(g) for g in GREYS], abs=0.01)
     assert [(r.done, r.total) for r in reports] == [(0, 46), (16, 46), (32, 46), (46, 46)]
     assert frame_scoring.stored_scores(world.uow, world.actor, world.video, V3) == result
@@ -168,6 +197,44 @@ def test_every_frame_is_scored_and_stored(
         assert row is not None and row.frame_count == 46 and len(row.scores) == 46 * 4
         assert np.frombuffer(row.scores, "<f4").tolist() == result.scores
     assert scoring_threads() == []
+
+
+def textured_grey_video(path: Path) -> Path:
+    """ffmpeg's moving test picture in grey (edges, gradients, text), H.264 yuv420p, 30 frames."""
+    subprocess.run(
+        [
+            *("ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-f", "lavfi"),
+            *("-i", "testsrc2=size=160x120:rate=25,format=gray", "-frames:v", "30"),
+            *("-c:v", "libx264", "-crf", "20", "-pix_fmt", "yuv420p", str(path)),
+        ],
+        check=True,
+    )
+    return path
+
+
+@pytest.mark.parametrize("kind", ["uniform greys", "textured grey"])
+def test_grey_frames_are_the_luma_of_the_rgb_frames_within_two_levels(
+    kind: str, grey_video: GreyVideo, tmp_path: Path
+) -> None:
+    path = grey_video.path if kind == "uniform greys" else textured_grey_video(tmp_path / "t.mp4")
+    source = VideoFrameSource(path, cache_index=False)
+    try:
+        assert isinstance(source, PixelFormatSource) and "gray" in source.pixel_formats
+        rgb = [pixels.copy() for _, pixels in source.iter_frames()]  # the default: RGB
+        grey = [pixels.copy() for _, pixels in source.iter_frames(pixel_format="gray")]
+        tail = [n for n, _ in source.iter_frames(3, 7, pixel_format="gray")]
+        with pytest.raises(InvalidInputError, match="rgb24 or gray"):
+            next(source.iter_frames(pixel_format="yuv420p"))  # type: ignore[arg-type]
+    finally:
+        source.close()
+    expected_rgb = reference_frames(path)
+    assert len(rgb) == len(grey) == len(expected_rgb) and tail == [3, 4, 5, 6]
+    for ours, theirs in zip(rgb, expected_rgb, strict=True):
+        assert ours.shape == (120, 160, 3) and np.array_equal(ours, theirs)
+    for frame, luma, ffmpeg_grey in zip(grey, rgb, reference_greys(path, SIZE), strict=True):
+        assert frame.shape == (120, 160) and frame.dtype == np.uint8
+        assert np.array_equal(frame, ffmpeg_grey)
+        assert np.abs(frame.astype(int) - to_grey(luma).astype(int)).max() <= 2
 
 
 def test_a_fixed_batch_classifier_and_an_image_classifier_score_alike(
@@ -300,7 +367,7 @@ def test_a_second_version_gets_its_own_scores(
     second = frame_scoring.score_video(*world.args(), OnnxClassifier(models[V4], V4), world.video)
 
     assert second.scores == pytest.approx(
-        [expected_score(g, **V4_MODEL) for g in grey_video.decoded], abs=1e-4
+        [expected_score(g, **V4_MODEL) for g in grey_video.grey_means], abs=1e-4
     )
     assert frame_scoring.stored_scores(world.uow, world.actor, world.video, V3) == first
     assert frame_scoring.stored_scores(world.uow, world.actor, world.video, V4) == second
