@@ -510,3 +510,23 @@ def test_bad_batch_requests_are_refused(
     with pytest.raises(InvalidInputError, match="model version"):
         extraction.extract_runs(*world.args(video), [0.9] * 50, "classifier v3")
     assert_store_consistent(world, video)
+
+
+def test_a_failure_mid_batch_keeps_the_recorded_stills_and_no_stray_file(
+    world: World, video: uuid.UUID
+) -> None:
+    class DeleteTheVideoOnceAStillIsMade(CancelToken):
+        @property
+        def cancelled(self) -> bool:  # polled between frames
+            if frames.list_frames(world.uow, world.actor, video):
+                media_records.delete_media(world.uow, world.actor, video)
+            return super().cancelled
+
+    with pytest.raises(NotFoundError):
+        extraction.extract_every_frames(
+            *world.args(video), 1, cancel=DeleteTheVideoOnceAStillIsMade()
+        )
+    with world.uow() as uow:  # the stills recorded before the failure stay, whole
+        stills = list(uow.session.scalars(select(Media).where(Media.media_type == MediaType.FRAME)))
+    assert stills and all(world.store.path(s.file_path).is_file() for s in stills)
+    assert_store_consistent(world, video)  # the still being made left no file behind
