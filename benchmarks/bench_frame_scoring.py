@@ -7,9 +7,11 @@ contract: input ``input`` [N, 1, 224, 224], output ``probability`` [N, 1].
 Measured, in the same run: (a) ``score_video`` on a local store holding the video: every frame
 decoded and pre-processed on the producer thread while the calling thread runs the model,
 then the scores stored; (b) the reference: the same model's ``session.run`` over the same
-frames, pre-decoded and pre-processed into batches in memory beforehand (the decode is not
-timed). Goal: (a) at least 0.8 of (b)'s frames/s. The two take turns, ``--repeat`` rounds
-(default 3); each result is the median of its rounds.
+frames, pre-decoded (to greyscale, as the service does) and pre-processed into batches in
+memory beforehand (the decode is not timed); the two must agree to 1e-5 on every score. Also
+printed: how far the grey path's pixels and scores are from the RGB path's (RGB, then Pillow's
+RGB->L) on the first ``COMPARED`` frames. Goal: (a) at least 0.8 of (b)'s frames/s. The two
+take turns, ``--repeat`` rounds (default 3); each result is the median of its rounds.
 
 Run: ``uv run python benchmarks/bench_frame_scoring.py [--repeat N]``
 """
@@ -23,12 +25,17 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from _media import _encode, machine, peak_rss_mb, verdict
 
+if TYPE_CHECKING:
+    from iamedic_desktop.media.frame_source import PixelFormat
+
 GOAL = 0.8
 FRAMES = 9000
+COMPARED = 960  # frames decoded both ways to compare the grey path with the RGB path
 BATCH = 16  # OnnxClassifier's default batch size
 VERSION = "frame_classifier_224x224 - 1"
 
@@ -92,19 +99,42 @@ def cnn_model(path: Path) -> Path:
     return path
 
 
-def pre_decoded(clip: Path) -> list[np.ndarray]:
-    """Every frame decoded and pre-processed, in batches of BATCH (the reference's input)."""
-    from iamedic_desktop.media.open_source import open_frame_source
+def pre_decoded(
+    clip: Path, pixel_format: PixelFormat = "gray", stop: int = FRAMES
+) -> list[np.ndarray]:
+    """Frames decoded and pre-processed, in batches of BATCH (the reference's input)."""
+    from iamedic_desktop.media.video_source import VideoFrameSource
     from iamedic_desktop.ml.preprocess import to_input
 
-    source = open_frame_source(clip)
+    source = VideoFrameSource(clip, cache_index=False)
     try:
-        planes = np.empty((source.frame_count, 1, 224, 224), np.float32)
-        for n, pixels in source.iter_frames(0, source.frame_count):
+        stop = min(stop, source.frame_count)
+        planes = np.empty((stop, 1, 224, 224), np.float32)
+        for n, pixels in source.iter_frames(0, stop, pixel_format=pixel_format):
             planes[n, 0] = to_input(pixels)
     finally:
         source.close()
     return [planes[i : i + BATCH] for i in range(0, len(planes), BATCH)]
+
+
+def grey_vs_rgb(clip: Path, model: Path) -> str:
+    """Max pixel and score differences of the grey path vs the RGB path (first COMPARED)."""
+    from iamedic_desktop.media.video_source import VideoFrameSource
+    from iamedic_desktop.ml.preprocess import to_grey
+
+    worst = 0
+    with VideoFrameSource(clip, cache_index=False) as source:
+        rgb = source.iter_frames(0, COMPARED)
+        grey = source.iter_frames(0, COMPARED, pixel_format="gray")
+        for (_, colour), (_, luma) in zip(rgb, grey, strict=True):
+            diff = np.abs(to_grey(colour).astype(np.int16) - luma.astype(np.int16))
+            worst = max(worst, int(diff.max()))
+    _, by_grey = raw_loop(model, pre_decoded(clip, "gray", COMPARED))
+    _, by_rgb = raw_loop(model, pre_decoded(clip, "rgb24", COMPARED))
+    score_diff = float(np.max(np.abs(np.array(by_grey) - np.array(by_rgb))))
+    return (
+        f"grey path vs RGB path, {COMPARED} frames: pixels <= {worst}, scores <= {score_diff:.4f}"
+    )
 
 
 def raw_loop(model: Path, batches: list[np.ndarray]) -> tuple[float, list[float]]:
@@ -158,6 +188,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="iamedic-bench-") as tmp:
         folder = Path(tmp)
         model = cnn_model(folder / "cnn.onnx")
+        print(grey_vs_rgb(clip, model))
         started = time.perf_counter()
         batches = pre_decoded(clip)
         frames = sum(len(b) for b in batches)
