@@ -1,4 +1,4 @@
-"""The annotation dock: usefulness, class picker, the frame's boxes, layers and viewing levels.
+"""The annotation dock: usefulness, model predictions, class picker, the frame's boxes, the view.
 
 Bound to an AnnotationController: every button calls one of its actions (the same the keymap
 calls), and the dock redraws from the controller's state when it changes. A usefulness label in
@@ -91,7 +91,6 @@ class AnnotationDock(QDockWidget):
         layout.addWidget(self.version_picker)
         layout.addWidget(self._classes_group(body))
         layout.addWidget(self._boxes_group(body), 1)
-        layout.addWidget(self._layers_group(body))
         layout.addWidget(self._view_group(body))
         for group in body.findChildren(QGroupBox):
             # Tight enough for an 800 px wide screen, and a 720 px high one under a title bar.
@@ -185,8 +184,10 @@ class AnnotationDock(QDockWidget):
         box.addLayout(history)
         return group
 
-    def _layers_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("Layers", parent)
+    def _view_group(self, parent: QWidget) -> QGroupBox:
+        # The layers shown are part of the view; the predictions' confidence is set beside their
+        # versions (``ModelVersionPicker``). One group fewer keeps the dock whole on 720 px.
+        group = QGroupBox("View (not saved with the image)", parent)
         self.annotations_check = QCheckBox("Annotations", group, checked=True)
         self.predictions_check = QCheckBox("Predictions", group, checked=True)
         for check, layer in (
@@ -196,22 +197,9 @@ class AnnotationDock(QDockWidget):
             check.toggled.connect(
                 lambda on, name=layer: self.controller.set_layer_visible(name, on)
             )
-        self.threshold_slider = _slider(
-            0, 100, round(self.canvas.prediction_threshold * 100), group
-        )
-        self.threshold_label = QLabel("", group)
-        self.threshold_slider.valueChanged.connect(self._threshold_changed)
-        self._threshold_changed(self.threshold_slider.value())
-        form = QFormLayout(group)
-        row = QHBoxLayout()
-        row.addWidget(self.annotations_check)
-        row.addWidget(self.predictions_check)
-        form.addRow(row)
-        form.addRow(self.threshold_label, self.threshold_slider)
-        return group
-
-    def _view_group(self, parent: QWidget) -> QGroupBox:
-        group = QGroupBox("View (not saved with the image)", parent)
+        layers = QHBoxLayout()
+        layers.addWidget(self.annotations_check)
+        layers.addWidget(self.predictions_check)
         self.zoom_label = QLabel("", group)
         fit = _button("Fit", "Fit the image to the view (F)", self.canvas.fit, group)
         one = _button("1:1", "One image pixel per screen pixel", self.canvas.actual_size, group)
@@ -226,6 +214,7 @@ class AnnotationDock(QDockWidget):
         row.addWidget(one)
         row.addWidget(reset)
         form = QFormLayout(group)
+        form.addRow(layers)
         form.addRow(row)
         form.addRow("Brightness", self.brightness_slider)
         form.addRow("Contrast", self.contrast_slider)
@@ -271,10 +260,6 @@ class AnnotationDock(QDockWidget):
         for row in range(self.box_list.count()):
             item = self.box_list.item(row)
             item.setSelected(item.data(Qt.ItemDataRole.UserRole) == bb_class)
-
-    def _threshold_changed(self, value: int) -> None:
-        self.threshold_label.setText(f"Confidence {value / 100:.2f}")
-        self.controller.set_prediction_threshold(value / 100)
 
     def _zoom_changed(self, zoom: float) -> None:
         self.zoom_label.setText(f"Zoom {zoom * 100:.0f} %")

@@ -5,7 +5,8 @@ versions that predicted the annotated image or frame, the champion in use first,
 newest. Choosing a box-model version shows its boxes on the canvas; choosing a classifier
 version shows its usefulness probability. A chosen version stays chosen when the next frame
 has predictions of it too. "Import boxes" asks for the shown version's boxes (> 0.5) to become
-annotations (``import_requested``).
+annotations (``import_requested``). The confidence slider sets below which predicted boxes are
+not drawn.
 
 Threading: UI thread only; it reads the controller's in-memory state, never the store.
 """
@@ -18,10 +19,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
+    QHBoxLayout,
     QGroupBox,
     QLabel,
     QPushButton,
     QSizePolicy,
+    QSlider,
     QWidget,
 )
 
@@ -67,13 +70,24 @@ class ModelVersionPicker(QGroupBox):
             "(Shift+P)"
         )
         self.import_button.clicked.connect(lambda _=False: self._import())
+        self.threshold_label = QLabel("", self)
+        self.threshold_slider = QSlider(Qt.Orientation.Horizontal, self)
+        self.threshold_slider.setRange(0, 100)
+        self.threshold_slider.setValue(round(controller.canvas.prediction_threshold * 100))
+        self.threshold_slider.setToolTip("Boxes predicted with less confidence are not drawn")
+        self.threshold_slider.valueChanged.connect(self._threshold_changed)
+        self._threshold_changed(self.threshold_slider.value())
         grid = QGridLayout(self)
         grid.addWidget(QLabel("Boxes", self), 0, 0)
         grid.addWidget(self.box_combo, 0, 1)
         grid.addWidget(self.import_button, 0, 2)
-        grid.addWidget(QLabel("Usefulness", self), 1, 0)
-        grid.addWidget(self.classifier_combo, 1, 1)
-        grid.addWidget(self.probability_label, 1, 2)
+        confidence = QHBoxLayout()  # across the columns: its label would widen the first one
+        confidence.addWidget(self.threshold_label)
+        confidence.addWidget(self.threshold_slider, 1)
+        grid.addLayout(confidence, 1, 0, 1, 3)
+        grid.addWidget(QLabel("Usefulness", self), 2, 0)
+        grid.addWidget(self.classifier_combo, 2, 1)
+        grid.addWidget(self.probability_label, 2, 2)
         grid.setColumnStretch(1, 1)
         self.box_combo.activated.connect(lambda _i: self._box_chosen())
         self.classifier_combo.activated.connect(lambda _i: self._classifier_chosen())
@@ -154,6 +168,10 @@ class ModelVersionPicker(QGroupBox):
         found = [p for p in self.controller.classifications() if p.model_version == version]
         self.probability_label.setText(f"useful {found[0].prediction:.2f}" if found else "")
         self.box_version_changed.emit(box)
+
+    def _threshold_changed(self, value: int) -> None:
+        self.threshold_label.setText(f"Confidence {value / 100:.2f}")
+        self.controller.set_prediction_threshold(value / 100)
 
     def _box_chosen(self) -> None:
         self._wanted_box = self.shown_box_version()

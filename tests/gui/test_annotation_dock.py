@@ -75,9 +75,9 @@ def test_layers_threshold_and_view_levels(world: World, dock: AnnotationDock) ->
     assert not canvas.layer_visible("predictions")
     dock.annotations_check.setChecked(False)
     assert not canvas.layer_visible("annotations")
-    dock.threshold_slider.setValue(80)
+    dock.version_picker.threshold_slider.setValue(80)
     assert canvas.prediction_threshold == pytest.approx(0.8)
-    assert dock.threshold_label.text() == "Confidence 0.80"
+    assert dock.version_picker.threshold_label.text() == "Confidence 0.80"
     dock.brightness_slider.setValue(30)
     dock.contrast_slider.setValue(-20)
     assert (canvas.brightness(), canvas.contrast()) == (30, -20)
