@@ -63,7 +63,7 @@ class FrameDTO(BaseModel):
 
 
 class FrameRecordResult(BaseModel):
-    """What ``record_frame`` did: created a still, found one, or reactivated a deleted one.
+    """What recording a still did: created it, found one, or reactivated a deleted one.
 
     When ``created`` is false the caller's new file is not referenced by any row and may be
     discarded. ``cleared_annotations`` counts the labels and boxes removed on reactivation.

@@ -76,14 +76,19 @@ def media_dtos(session: Session, media: Sequence[Media]) -> list[MediaDTO]:
     return [media_dto(m, names.get(m.id)) for m in media]
 
 
+def file_in_use(file_path: str, owner: str) -> ConflictError:
+    """The refusal of a storage key the media named ``owner`` already uses."""
+    return ConflictError(
+        f"The stored file {file_path} already belongs to the media '{owner}'; "
+        "each media record needs its own file."
+    )
+
+
 def require_file_unused(session: Session, file_path: str) -> None:
     """Refuse a storage key another media row already uses (a purge would take both)."""
     other = media_using_file(session, file_path)
     if other is not None:
-        raise ConflictError(
-            f"The stored file {file_path} already belongs to the media '{other.filename}'; "
-            "each media record needs its own file."
-        )
+        raise file_in_use(file_path, other.filename)
 
 
 # --- services ---------------------------------------------------------------------------------

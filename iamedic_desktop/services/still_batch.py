@@ -5,10 +5,11 @@ scored) build on it. Threading: everything here decodes and writes files, so it 
 caller's thread, which must be a worker (a CLI command, a UI operation), never the UI thread.
 Progress callbacks are called on that thread; a CancelToken may be set from any thread.
 
-Consistency: each still is committed as soon as it is made, file first (temp file and rename),
-then its rows, so a cancel or a crash keeps every still finished so far and never leaves a row
-without its file. A batch stops between frames when cancelled and returns what was done with
-``cancelled`` set (no CancelledError), so the caller can say how many stills were kept.
+Consistency: each still's file is stored first (temp file and rename), then its rows, in
+batches of at most half a second (``StillWriter``), so a cancel or an error keeps every still
+made so far, a crash every still but the last batch's, and no row is ever without its file. A
+batch stops between frames when cancelled and returns what was done with ``cancelled`` set
+(no CancelledError), so the caller can say how many stills were kept.
 """
 
 from __future__ import annotations
@@ -176,8 +177,13 @@ def extract_indices(
             return True
 
         report(0, f"0 of {planned} stills", force=True)
-        for n, pixels in iter_selected(source, path, list(wanted), tick):
-            add(n, writer.save(n, wanted[n], pixels))
+        try:
+            for n, pixels in iter_selected(source, path, list(wanted), tick):
+                for done in writer.add(n, wanted[n], pixels):
+                    add(*done)
+        finally:  # also on an error: the stills stored so far are kept
+            for done in writer.flush():
+                add(*done)
         report(position - first + 1, f"{len(stills)} of {planned} stills", force=True)
     stills.sort(key=lambda r: r.frame.timestamp_seconds)
     message = _batch_message(counts, planned, cancelled)

@@ -1,30 +1,45 @@
-"""Stores the stills of one video: JPEG file first, then its rows, honouring the same-timestamp
-rule of the spec (a still already at that timestamp is reused, a deleted one restored).
+"""Stores the stills of one video: JPEG files first, then their rows, honouring the
+same-timestamp rule of the spec (a still already at that timestamp is reused, a deleted one
+restored).
 
-Used by the extraction services (``extraction.py``). Threading: a writer belongs to the worker
-thread that made it; it decodes nothing and encodes the pixels it is given.
+Rows are recorded in batches (``add``): up to BATCH_STILLS stills, or the stills of
+BATCH_SECONDS, in one transaction with their SHA-256 bookkeeping, since a transaction per still
+cost more than decoding and encoding it. Every file is stored (and synced to disk) before its
+row; a batch's files are deleted if its rows cannot be recorded, so no file outlives a failure
+and no row lacks its file. A crash loses at most the stills of the batch in flight (their files
+are then orphans that start-up maintenance sets aside). Used by the extraction services
+(``extraction.py``). Threading: a writer belongs to the worker thread that made it; it decodes
+nothing and encodes the pixels it is given.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
+from contextlib import ExitStack
+from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
 
 from iamedic_desktop.media.frame_source import RGBFrame
 from iamedic_desktop.media.still_encoder import DEFAULT_QUALITY, encode_jpeg
-from iamedic_desktop.media.storage import MediaStore, StoredFile
+from iamedic_desktop.media.storage import MediaStore
 from iamedic_desktop.models import Media
 from iamedic_desktop.models.local import MediaFile
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.extraction import ExtractionResult
-from iamedic_desktop.schemas.media import FrameDTO, MediaDTO
-from iamedic_desktop.services.frames import record_frame
+from iamedic_desktop.schemas.media import FrameDTO, FrameRecordResult, MediaDTO
+from iamedic_desktop.services.frame_records import NewStill, record_frames
 from iamedic_desktop.services.maintenance import media_write_lock
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
+
+BATCH_STILLS = 32  # stills recorded in one transaction at most
+BATCH_SECONDS = 0.5  # and never later than this after the first of them was stored
+
+Recorded = tuple[int, ExtractionResult]  # the frame's index, its still
 
 
 def is_active(frame: FrameDTO) -> bool:
@@ -43,6 +58,12 @@ def still_result(
         cleared_annotations=cleared,
         message=message,
     )
+
+
+@dataclass(frozen=True)
+class _Pending:
+    n: int  # the frame's index in the video
+    still: NewStill
 
 
 class StillWriter:
@@ -70,6 +91,11 @@ class StillWriter:
                 self._known[frame.timestamp_seconds] = frame
         # media_files is local bookkeeping: the embedded store has it, a bare central one not.
         self._bookkeeping = inspect(uow_factory.engine).has_table(MediaFile.__tablename__)
+        self._pending: list[_Pending] = []
+        self._first_stored = 0.0  # when the batch's first file was stored (monotonic)
+        # The write lock (shared), held from a batch's first file to its rows' commit, keeps
+        # another process's start-up maintenance from taking the new files for orphans.
+        self._lock = ExitStack()
 
     def existing(self, timestamp: float) -> FrameDTO | None:
         """The still already recorded at ``timestamp`` (active or deleted), if any."""
@@ -80,82 +106,85 @@ class StillWriter:
         if is_active(frame):
             message = f"A still at {frame.timestamp_seconds:.3f} s of this video already exists."
             return still_result(frame, created=False, reactivated=False, cleared=0, message=message)
-        # record_frame restores a deleted still (clearing its annotations); the key and size
-        # passed are the still's own, so nothing new is stored.
-        recorded = record_frame(
-            self.uow_factory,
-            self.actor,
-            self.video.id,
-            timestamp_seconds=frame.timestamp_seconds,
-            frame_number=frame.frame_number,
-            width=frame.width,
-            height=frame.height,
-            file_path=frame.still.file_path,
-            file_size=frame.still.file_size,
+        # Recording the still's own file and size restores it (clearing its annotations).
+        still = NewStill(
+            frame.timestamp_seconds,
+            frame.frame_number,
+            frame.width,
+            frame.height,
+            frame.still.file_path,
+            frame.still.file_size,
         )
+        [recorded] = record_frames(self.uow_factory, self.actor, self.video.id, [still])
         self._known[frame.timestamp_seconds] = recorded.frame
-        return still_result(
-            recorded.frame,
-            created=recorded.created,
-            reactivated=recorded.reactivated,
-            cleared=recorded.cleared_annotations,
-            message=recorded.message,
-        )
+        return _result(recorded)
 
     def save(self, frame_number: int, timestamp: float, pixels: RGBFrame) -> ExtractionResult:
-        """Encode and store a new still, then record it; the file never outlives a failure."""
-        # The write lock (shared) keeps another process's start-up maintenance from taking the
-        # new file for an orphan between its write and its row's commit.
-        with media_write_lock(self.media_store):
+        """Encode, store and record one still now (with any still waiting before it)."""
+        self.add(frame_number, timestamp, pixels)
+        return self.flush()[-1][1]
+
+    def add(self, frame_number: int, timestamp: float, pixels: RGBFrame) -> list[Recorded]:
+        """Encode and store a new still; its rows join the batch. Returns the stills recorded
+        now (the batch, when it is full or old enough), in order; ``flush`` records the rest."""
+        if not self._pending:
+            self._lock.enter_context(media_write_lock(self.media_store))
+            self._first_stored = time.monotonic()
+        try:
             stored = self.media_store.write_bytes(encode_jpeg(pixels, self.quality))
-            height, width = pixels.shape[:2]
-            try:
-                recorded = record_frame(
-                    self.uow_factory,
-                    self.actor,
-                    self.video.id,
-                    timestamp_seconds=timestamp,
-                    frame_number=frame_number,
-                    width=width,
-                    height=height,
-                    file_path=stored.key,
-                    file_size=stored.size,
-                )
-            except BaseException:
-                if not self._referenced(stored.key):
-                    self.media_store.delete(stored.key)
-                raise
-        if not recorded.created:  # another writer recorded this timestamp meanwhile
-            self.media_store.delete(stored.key)
-        else:
-            self._remember(stored)
-        self._known[recorded.frame.timestamp_seconds] = recorded.frame
-        return still_result(
-            recorded.frame,
-            created=recorded.created,
-            reactivated=recorded.reactivated,
-            cleared=recorded.cleared_annotations,
-            message=recorded.message,
-        )
+        except BaseException:
+            if not self._pending:
+                self._lock.close()
+            raise
+        height, width = pixels.shape[:2]
+        sha256 = stored.sha256 if self._bookkeeping else None
+        still = NewStill(timestamp, frame_number, width, height, stored.key, stored.size, sha256)
+        self._pending.append(_Pending(frame_number, still))
+        full = len(self._pending) >= BATCH_STILLS
+        if full or time.monotonic() - self._first_stored >= BATCH_SECONDS:
+            return self.flush()
+        return []
 
-    def _referenced(self, key: str) -> bool:
-        # After an interrupt the commit may or may not have happened: keep a file a row uses.
+    def flush(self) -> list[Recorded]:
+        """Record the stills waiting, in one transaction; on failure their files are deleted."""
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        try:
+            results = record_frames(
+                self.uow_factory, self.actor, self.video.id, [p.still for p in pending]
+            )
+        except BaseException:
+            self._discard([p.still.file_path for p in pending])
+            raise
+        finally:
+            self._lock.close()
+        done = []
+        for item, recorded in zip(pending, results, strict=True):
+            if not recorded.created:  # another writer recorded this timestamp meanwhile
+                self.media_store.delete(item.still.file_path)
+            self._known[recorded.frame.timestamp_seconds] = recorded.frame
+            done.append((item.n, _result(recorded)))
+        return done
+
+    def _discard(self, keys: list[str]) -> None:
+        # After an interrupt the commit may or may not have happened: keep the files rows use.
         try:
             with self.uow_factory() as uow:
-                found = uow.session.scalars(select(Media.id).where(Media.file_path == key))
-                return found.first() is not None
+                query = select(Media.file_path).where(Media.file_path.in_(keys))
+                used = set(uow.session.scalars(query))
         except Exception:
-            return False
+            return  # unknown: keeping a file is safe, maintenance sets an orphan aside
+        for key in keys:
+            if key not in used:
+                self.media_store.delete(key)
 
-    def _remember(self, stored: StoredFile) -> None:
-        if not self._bookkeeping:
-            return
-        try:
-            with self.uow_factory() as uow:
-                uow.session.add(
-                    MediaFile(file_path=stored.key, sha256=stored.sha256, size=stored.size)
-                )
-                uow.commit()
-        except Exception:
-            # The still and its rows are complete; only the hash record is missing.
-            log.warning("⚠️ The SHA-256 of still %s was not recorded", stored.key, exc_info=True)
+
+def _result(recorded: FrameRecordResult) -> ExtractionResult:
+    return still_result(
+        recorded.frame,
+        created=recorded.created,
+        reactivated=recorded.reactivated,
+        cleared=recorded.cleared_annotations,
+        message=recorded.message,
+    )

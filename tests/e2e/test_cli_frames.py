@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -17,6 +18,7 @@ from sqlalchemy import select
 
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.models import Media
+from iamedic_desktop.models.local import MediaFile
 from iamedic_desktop.services.local_store import open_local_store
 from tests.e2e.cli_support import json_of, store_media
 from tests.media_samples import VIDEO_SPECS, VideoSpec, make_image, make_video
@@ -217,3 +219,43 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_extracted(media_dir: Path) -> N
     finally:
         store.close()
     assert [f.frame_number for f in listed] == numbers
+
+
+def test_a_kill_mid_extraction_keeps_every_recorded_still_whole(media_dir: Path) -> None:
+    video = store_media(media_dir / f"{LONG_SPEC.name}.mp4", "video/mp4")
+    command = [sys.executable, "-m", "iamedic_desktop", "frames", "extract", video]
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [*command, "--every-frames", "1"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    os.close(slave)
+    seen = bytearray()
+    try:
+        while not re.findall(rb"([4-9]\d|\d{3}) of 600 stills", seen):  # some batches recorded
+            chunk = os.read(master, 4096)
+            assert chunk, seen.decode(errors="replace")
+            seen.extend(chunk)
+        process.kill()  # SIGKILL: no handler runs, a batch of stills may be stored, unrecorded
+        process.wait(30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        os.close(master)
+    store = open_local_store(get_settings())  # start-up maintenance sets orphans aside
+    try:
+        with store.uow() as uow:
+            stills = list(uow.session.scalars(select(Media).where(Media.mime_type == "image/jpeg")))
+            digests = {f.file_path: f.sha256 for f in uow.session.scalars(select(MediaFile))}
+        assert stills
+        for still in stills:  # every still recorded is whole: its file and its digest
+            data = store.media.path(still.file_path).read_bytes()
+            assert len(data) == still.file_size
+            assert digests[still.file_path] == hashlib.sha256(data).hexdigest()
+    finally:
+        store.close()
+    _assert_store_consistent()

@@ -129,7 +129,7 @@ def test_names_beside_thumbnails_at_the_default_width(qtbot: QtBot, env: Browser
     """In the study browser's default width a row shows a readable name beside its thumbnail;
     a still reads as its time and frame, and a long name is elided with the whole of it in
     the tooltip."""
-    from iamedic_desktop.services.frames import record_frame
+    from iamedic_desktop.services.frame_records import record_frame
     from iamedic_desktop.ui.window_layout import DOCK_WIDTH
 
     store = env.store

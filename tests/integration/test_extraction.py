@@ -4,6 +4,7 @@ the same-timestamp rule, batches, the runs algorithm, cancel, refusals (SQLite a
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from iamedic_desktop.core.errors import InvalidInputError, NotFoundError
 from iamedic_desktop.core.progress import CancelToken, Progress
@@ -26,7 +27,7 @@ from iamedic_desktop.models import Media, MediaType, PictureClassificationAnnota
 from iamedic_desktop.models.local import MediaFile
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.extraction import ExtractionResult
-from iamedic_desktop.services import extraction, frames, media_records
+from iamedic_desktop.services import extraction, frames, media_records, still_writer
 from iamedic_desktop.services.predictions import list_predictions
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from tests.factories import actor_for, make_doctor, make_study, make_usefulness, seeding
@@ -366,10 +367,12 @@ def test_runs_extract_the_best_frame_of_each_good_run(
 def test_runs_cancelled_while_taking_stills_keep_the_stills_made(
     world: World, video: uuid.UUID
 ) -> None:
+    keys = world.store.keys()
+
     class CancelOnceAStillIsMade(CancelToken):
         @property
         def cancelled(self) -> bool:  # polled before each frame is decoded
-            if frames.list_frames(world.uow, world.actor, video):
+            if world.store.keys() != keys:  # a still's file is stored, its rows may wait
                 self.cancel()
             return super().cancelled
 
@@ -513,8 +516,10 @@ def test_bad_batch_requests_are_refused(
 
 
 def test_a_failure_mid_batch_keeps_the_recorded_stills_and_no_stray_file(
-    world: World, video: uuid.UUID
+    world: World, video: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(still_writer, "BATCH_STILLS", 2)  # stills recorded two by two
+
     class DeleteTheVideoOnceAStillIsMade(CancelToken):
         @property
         def cancelled(self) -> bool:  # polled between frames
@@ -529,4 +534,22 @@ def test_a_failure_mid_batch_keeps_the_recorded_stills_and_no_stray_file(
     with world.uow() as uow:  # the stills recorded before the failure stay, whole
         stills = list(uow.session.scalars(select(Media).where(Media.media_type == MediaType.FRAME)))
     assert stills and all(world.store.path(s.file_path).is_file() for s in stills)
-    assert_store_consistent(world, video)  # the still being made left no file behind
+    assert_store_consistent(world, video)  # the stills being recorded left no file behind
+
+
+def test_stills_are_recorded_in_batches_with_their_file_digests(
+    world: World, video: uuid.UUID, samples: dict[str, Sample]
+) -> None:
+    commits: list[object] = []
+    event.listen(world.uow.engine, "commit", lambda conn: commits.append(conn))
+    result = extraction.extract_every_frames(*world.args(video), 1)
+    planned = len(samples["h264_mp4"].frames)
+    assert result.created == planned > still_writer.BATCH_STILLS
+    # A transaction per still before; now at most one per batch of stills.
+    assert len(commits) <= -(-planned // still_writer.BATCH_STILLS) + 1
+    if world.uow.engine.dialect.name == "sqlite":  # the embedded store keeps every digest
+        for still in result.stills:
+            data = world.store.path(still.frame.still.file_path).read_bytes()
+            row = _media_file(world, still.frame.still.file_path)
+            assert row is not None and row.sha256 == hashlib.sha256(data).hexdigest()
+    assert_store_consistent(world, video)

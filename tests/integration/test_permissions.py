@@ -21,6 +21,7 @@ from iamedic_desktop.schemas.predictions import BoxPredictionIn
 from iamedic_desktop.services import annotations as annotation_service
 from iamedic_desktop.services import (
     doctor_profiles,
+    frame_records,
     frames,
     media_records,
     predictions,
@@ -238,7 +239,7 @@ def _intruder_calls(w: World) -> list[tuple[str, Callable[[UnitOfWorkFactory], o
         ("find frame", lambda u: frames.find_frame(u, me, w.video_id, 1.5)),
         (
             "record frame",
-            lambda u: frames.record_frame(
+            lambda u: frame_records.record_frame(
                 u,
                 me,
                 w.video_id,

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
-from iamedic_desktop.core.errors import InvalidInputError, NotFoundError
+from iamedic_desktop.core.errors import ConflictError, InvalidInputError, NotFoundError
 from iamedic_desktop.models import (
     Frame,
     Media,
@@ -23,7 +23,7 @@ from iamedic_desktop.models import (
 )
 from iamedic_desktop.schemas.actor import Actor
 from iamedic_desktop.schemas.media import FrameRecordResult
-from iamedic_desktop.services import frames
+from iamedic_desktop.services import frame_records, frames
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from tests.factories import (
     actor_for,
@@ -69,7 +69,7 @@ def _record(uow_factory: UnitOfWorkFactory, setup: Setup, **overrides: Any) -> F
         "file_size": 4096,
     }
     fields.update(overrides)
-    return frames.record_frame(uow_factory, setup.doctor, setup.video_id, **fields)
+    return frame_records.record_frame(uow_factory, setup.doctor, setup.video_id, **fields)
 
 
 def _count(uow_factory: UnitOfWorkFactory, model: Any) -> int:
@@ -194,7 +194,7 @@ def test_bad_frame_input_changes_nothing(
 def test_stills_come_from_videos_only(uow_factory: UnitOfWorkFactory, setup: Setup) -> None:
     before = store_snapshot(uow_factory)
     with pytest.raises(InvalidInputError, match="not a video"):
-        frames.record_frame(
+        frame_records.record_frame(
             uow_factory,
             setup.doctor,
             setup.image_id,
@@ -207,4 +207,46 @@ def test_stills_come_from_videos_only(uow_factory: UnitOfWorkFactory, setup: Set
         )
     with pytest.raises(InvalidInputError, match="not a video"):
         frames.list_frames(uow_factory, setup.doctor, setup.image_id)
+    assert store_snapshot(uow_factory) == before
+
+
+def _new(seconds: float, key: str | None = None) -> frame_records.NewStill:
+    return frame_records.NewStill(
+        seconds, round(seconds * 25), 320, 240, key or str(uuid.uuid4()), 99
+    )
+
+
+def test_a_batch_of_stills_is_one_transaction_with_one_result_each(
+    uow_factory: UnitOfWorkFactory, setup: Setup
+) -> None:
+    kept = _record(uow_factory, setup, timestamp_seconds=0.4)
+    commits: list[object] = []
+    event.listen(uow_factory.engine, "commit", lambda conn: commits.append(conn))
+    batch = [_new(0.0), _new(0.4), _new(0.8), _new(0.8004), _new(1.2)]
+    results = frame_records.record_frames(uow_factory, setup.doctor, setup.video_id, batch)
+    assert len(commits) == 1
+    assert [r.created for r in results] == [True, False, True, False, True]
+    assert results[1].frame == kept.frame  # found, as one still at a time would
+    assert results[3].frame == results[2].frame  # the batch's own earlier still is found too
+    assert [r.frame.timestamp_seconds for r in results] == [0.0, 0.4, 0.8, 0.8, 1.2]
+    listed = frames.list_frames(uow_factory, setup.doctor, setup.video_id)
+    assert [f.timestamp_seconds for f in listed] == [0.0, 0.4, 0.8, 1.2]
+
+
+@pytest.mark.parametrize("refused", ["bad value", "file used", "file twice"])
+def test_a_refused_still_records_none_of_its_batch(
+    uow_factory: UnitOfWorkFactory, setup: Setup, refused: str
+) -> None:
+    used = _record(uow_factory, setup, timestamp_seconds=9.0).frame.still.file_path
+    batch = [_new(0.0), _new(0.4)]
+    if refused == "bad value":
+        batch.append(frame_records.NewStill(0.8, 20, 0, 240, str(uuid.uuid4()), 99))
+    elif refused == "file used":
+        batch.append(_new(0.8, used))
+    else:
+        batch.append(_new(0.8, batch[0].file_path))
+    before = store_snapshot(uow_factory)
+    error = InvalidInputError if refused == "bad value" else ConflictError
+    with pytest.raises(error):
+        frame_records.record_frames(uow_factory, setup.doctor, setup.video_id, batch)
     assert store_snapshot(uow_factory) == before

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from iamedic_desktop.services.frames import still_filename
+from iamedic_desktop.services.frame_records import still_filename
 from iamedic_desktop.services.media_rules import round_timestamp
 
 
