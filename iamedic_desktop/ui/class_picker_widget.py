@@ -44,6 +44,8 @@ class ClassPickerWidget(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
             button.setAutoRaise(True)
             button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            # A line of text and a little air: five rows fit a 720 px screen under a title bar.
+            button.setFixedHeight(button.fontMetrics().height() + 8)
             button.clicked.connect(lambda _=False, c=bb_class: self.class_chosen.emit(c))
             self._group.addButton(button)
             self._buttons[bb_class] = button

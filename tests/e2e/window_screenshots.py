@@ -32,7 +32,8 @@ from tests.e2e.window_session import activate_media, is_settled, open_study
 
 LONG_ALIAS = "Anatomy scan 20w, second opinion " + "x" * (255 - 33)
 STILL_FRAME = 12
-SMALL_SCREEN = (1280, 720)  # below this, docks may scroll up and down
+# Below this, docks may scroll up and down: a 1280x720 screen less a window manager's title bar.
+SMALL_SCREEN = (1280, 690)
 
 
 def seed(settings: Settings) -> tuple[str, str]:
