@@ -121,8 +121,8 @@ class StillWriter:
 
     def save(self, frame_number: int, timestamp: float, pixels: RGBFrame) -> ExtractionResult:
         """Encode, store and record one still now (with any still waiting before it)."""
-        self.add(frame_number, timestamp, pixels)
-        return self.flush()[-1][1]
+        done = self.add(frame_number, timestamp, pixels) + self.flush()  # add may flush itself
+        return done[-1][1]
 
     def add(self, frame_number: int, timestamp: float, pixels: RGBFrame) -> list[Recorded]:
         """Encode and store a new still; its rows join the batch. Returns the stills recorded

@@ -537,6 +537,15 @@ def test_a_failure_mid_batch_keeps_the_recorded_stills_and_no_stray_file(
     assert_store_consistent(world, video)  # the stills being recorded left no file behind
 
 
+def test_one_still_slower_than_a_batch_is_still_answered(
+    world: World, video: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(still_writer, "BATCH_SECONDS", 0.0)  # a batch is due as soon as stored
+    result = extraction.extract_frame(*world.args(video), frame_number=3)
+    assert result.created and result.frame.frame_number == 3
+    assert_store_consistent(world, video)
+
+
 def test_stills_are_recorded_in_batches_with_their_file_digests(
     world: World, video: uuid.UUID, samples: dict[str, Sample]
 ) -> None:
