@@ -9,11 +9,12 @@ Threading: every function here decodes and writes files, so it runs in the calle
 must be a worker (a CLI command, a UI operation) and NEVER the UI thread. Progress callbacks are
 called on that thread; a CancelToken may be set from any thread.
 
-Consistency: each still is committed as soon as it is made, file first (temp file and rename),
-then its rows, so a cancel or a crash keeps every still finished so far and never leaves a row
-without its file; if recording fails the new file is deleted again. Batches stop between frames
-when cancelled and return what was done with ``cancelled`` set (no CancelledError), so the
-caller can say how many stills were kept.
+Consistency: a still's file comes first (temp file, fsync, rename), then its rows, recorded in
+batches of at most half a second (``still_writer.py``), so a cancel or an error keeps every still
+made so far, a crash all but the last batch's, and no row is ever without its file; if recording
+fails the batch's new files are deleted again. Batches stop between frames when cancelled and
+return what was done with ``cancelled`` set (no CancelledError), so the caller can say how many
+stills were kept.
 """
 
 from __future__ import annotations
