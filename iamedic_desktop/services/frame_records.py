@@ -114,28 +114,6 @@ def record_frames(
     return results
 
 
-def record_frame(
-    uow_factory: UnitOfWorkFactory,
-    actor: Actor,
-    video_media_id: str | uuid.UUID,
-    *,
-    timestamp_seconds: float,
-    frame_number: int,
-    width: int,
-    height: int,
-    file_path: str,
-    file_size: int,
-) -> FrameRecordResult:
-    """Record the still at ``timestamp_seconds`` (rounded to the ms) of one of the actor's videos.
-
-    The JPEG must already be stored under ``file_path``. When a still at that timestamp exists,
-    it is returned (reactivated if it was deleted) and ``created`` is false: the new file is
-    then unused and may be discarded.
-    """
-    still = NewStill(timestamp_seconds, frame_number, width, height, file_path, file_size)
-    return record_frames(uow_factory, actor, video_media_id, [still])[0]
-
-
 @dataclass
 class _Outcome:
     """What became of one still of a batch."""

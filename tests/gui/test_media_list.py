@@ -129,7 +129,7 @@ def test_names_beside_thumbnails_at_the_default_width(qtbot: QtBot, env: Browser
     """In the study browser's default width a row shows a readable name beside its thumbnail;
     a still reads as its time and frame, and a long name is elided with the whole of it in
     the tooltip."""
-    from iamedic_desktop.services.frame_records import record_frame
+    from iamedic_desktop.services.frame_records import NewStill, record_frames
     from iamedic_desktop.ui.window_layout import DOCK_WIDTH
 
     store = env.store
@@ -145,16 +145,8 @@ def test_names_beside_thumbnails_at_the_default_width(qtbot: QtBot, env: Browser
     jpeg = io.BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(jpeg, "JPEG")
     still = store.media.write_bytes(jpeg.getvalue())
-    record_frame(
-        store.uow,
-        store.actor,
-        video.id,
-        timestamp_seconds=0.167,
-        frame_number=5,
-        width=64,
-        height=48,
-        file_path=still.key,
-        file_size=still.size,
+    record_frames(
+        store.uow, store.actor, video.id, [NewStill(0.167, 5, 64, 48, still.key, still.size)]
     )
 
     widget = MediaListWidget(env.database, env.workers)

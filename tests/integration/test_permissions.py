@@ -239,16 +239,11 @@ def _intruder_calls(w: World) -> list[tuple[str, Callable[[UnitOfWorkFactory], o
         ("find frame", lambda u: frames.find_frame(u, me, w.video_id, 1.5)),
         (
             "record frame",
-            lambda u: frame_records.record_frame(
+            lambda u: frame_records.record_frames(
                 u,
                 me,
                 w.video_id,
-                timestamp_seconds=2.0,
-                frame_number=60,
-                width=640,
-                height=480,
-                file_path=str(uuid.uuid4()),
-                file_size=100,
+                [frame_records.NewStill(2.0, 60, 640, 480, str(uuid.uuid4()), 100)],
             ),
         ),
         ("list predictions", lambda u: predictions.list_predictions(u, me, w.still_id)),

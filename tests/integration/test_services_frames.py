@@ -69,7 +69,9 @@ def _record(uow_factory: UnitOfWorkFactory, setup: Setup, **overrides: Any) -> F
         "file_size": 4096,
     }
     fields.update(overrides)
-    return frame_records.record_frame(uow_factory, setup.doctor, setup.video_id, **fields)
+    still = frame_records.NewStill(**fields)
+    [result] = frame_records.record_frames(uow_factory, setup.doctor, setup.video_id, [still])
+    return result
 
 
 def _count(uow_factory: UnitOfWorkFactory, model: Any) -> int:
@@ -194,17 +196,8 @@ def test_bad_frame_input_changes_nothing(
 def test_stills_come_from_videos_only(uow_factory: UnitOfWorkFactory, setup: Setup) -> None:
     before = store_snapshot(uow_factory)
     with pytest.raises(InvalidInputError, match="not a video"):
-        frame_records.record_frame(
-            uow_factory,
-            setup.doctor,
-            setup.image_id,
-            timestamp_seconds=1.0,
-            frame_number=1,
-            width=10,
-            height=10,
-            file_path=str(uuid.uuid4()),
-            file_size=10,
-        )
+        still = frame_records.NewStill(1.0, 1, 10, 10, str(uuid.uuid4()), 10)
+        frame_records.record_frames(uow_factory, setup.doctor, setup.image_id, [still])
     with pytest.raises(InvalidInputError, match="not a video"):
         frames.list_frames(uow_factory, setup.doctor, setup.image_id)
     assert store_snapshot(uow_factory) == before
