@@ -4,7 +4,9 @@ store filled directly for commands that act on media."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -49,3 +51,20 @@ def assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: s
     assert result.stdout == ""
     for fragment in fragments:
         assert fragment in result.stderr, result.stderr
+
+
+def spawn_on_terminal(
+    args: list[str], stdout: int = subprocess.PIPE
+) -> tuple[subprocess.Popen[bytes], int]:
+    """``iamedic ARGS`` with stderr on a terminal, so it shows its progress line as a user sees
+    it; the process and the terminal's reading end (the caller closes it)."""
+    master, slave = os.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "iamedic_desktop", *args],
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=slave,
+        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    )
+    os.close(slave)
+    return process, master

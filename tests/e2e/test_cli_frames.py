@@ -8,7 +8,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +19,7 @@ from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.models import Media
 from iamedic_desktop.models.local import MediaFile
 from iamedic_desktop.services.local_store import open_local_store
-from tests.e2e.cli_support import json_of, store_media
+from tests.e2e.cli_support import json_of, spawn_on_terminal, store_media
 from tests.media_samples import VIDEO_SPECS, VideoSpec, make_image, make_video
 
 CliRunner = Callable[..., subprocess.CompletedProcess[str]]
@@ -163,17 +162,9 @@ def test_usage_errors_exit_2(run_cli: CliRunner, args: list[str]) -> None:
 
 def test_ctrl_c_stops_cleanly_and_keeps_what_was_extracted(media_dir: Path) -> None:
     video = store_media(media_dir / f"{LONG_SPEC.name}.mp4", "video/mp4")
-    # stderr on a terminal, so the command shows its progress line, as a user would see it.
-    command = [sys.executable, "-m", "iamedic_desktop", "frames", "extract", video]
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        [*command, "--every-frames", "1", "--json"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
+    process, master = spawn_on_terminal(
+        ["frames", "extract", video, "--every-frames", "1", "--json"]
     )
-    os.close(slave)
     seen = bytearray()
     started = threading.Event()
 
@@ -223,16 +214,8 @@ def test_ctrl_c_stops_cleanly_and_keeps_what_was_extracted(media_dir: Path) -> N
 
 def test_a_kill_mid_extraction_keeps_every_recorded_still_whole(media_dir: Path) -> None:
     video = store_media(media_dir / f"{LONG_SPEC.name}.mp4", "video/mp4")
-    command = [sys.executable, "-m", "iamedic_desktop", "frames", "extract", video]
-    master, slave = os.openpty()
-    process = subprocess.Popen(
-        [*command, "--every-frames", "1"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=slave,
-        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-    )
-    os.close(slave)
+    args = ["frames", "extract", video, "--every-frames", "1"]
+    process, master = spawn_on_terminal(args, stdout=subprocess.DEVNULL)
     seen = bytearray()
     try:
         while not re.findall(rb"([4-9]\d|\d{3}) of 600 stills", seen):  # some batches recorded

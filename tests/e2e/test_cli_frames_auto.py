@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,7 @@ import pytest
 
 from iamedic_desktop.core.settings import get_settings
 from iamedic_desktop.services.local_store import open_local_store
-from tests.e2e.cli_support import assert_clean_failure, json_of, store_media
+from tests.e2e.cli_support import assert_clean_failure, json_of, spawn_on_terminal, store_media
 from tests.integration.test_frame_scoring import GREYS, make_grey_video
 from tests.media_samples import make_image
 from tests.support import onnx_models as om
@@ -128,15 +127,7 @@ def test_usage_errors_exit_2(run_cli: CliRunner, args: list[str]) -> None:
 
 def test_ctrl_c_while_scoring_stores_nothing(media_dir: Path, pulled_classifier: str) -> None:
     video = store_media(media_dir / "long.mp4", "video/mp4")
-    master, slave = os.openpty()  # stderr on a terminal: the command shows its progress line
-    process = subprocess.Popen(
-        [sys.executable, "-m", "iamedic_desktop", "frames", "auto", video, "--json"],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=slave,
-        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-    )
-    os.close(slave)
+    process, master = spawn_on_terminal(["frames", "auto", video, "--json"])
     seen = bytearray()
     started = threading.Event()
 
