@@ -34,7 +34,7 @@ from iamedic_desktop.services.media_rules import (
     round_timestamp,
 )
 from iamedic_desktop.services.permissions import require_doctor_role
-from iamedic_desktop.services.transactions import commit_or_conflict
+from iamedic_desktop.services.transactions import commit_or_conflict, flush_or_conflict
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 from iamedic_desktop.services.validation import check_positive_int
 
@@ -177,10 +177,11 @@ class _Batch:
 
     def insert(self) -> None:
         """Write the new rows: every still, then every frames row and file digest."""
+        what = "The stills of this video could not be recorded."
         self.session.add_all(self.new_media)
-        self.session.flush()
+        flush_or_conflict(self.session, what)
         self.session.add_all(self.new_rows)
-        self.session.flush()  # created_at and the rest, for the results
+        flush_or_conflict(self.session, what)  # created_at and the rest, for the results
 
     def _create(self, new: NewStill) -> _Outcome:
         if new.file_path in self.used:  # a purge of one would take the other's file too

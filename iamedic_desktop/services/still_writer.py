@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import inspect, select
 
+from iamedic_desktop.core.errors import StorageError
 from iamedic_desktop.media.frame_source import RGBFrame
 from iamedic_desktop.media.still_encoder import DEFAULT_QUALITY, encode_jpeg
 from iamedic_desktop.media.storage import MediaStore
@@ -146,17 +147,16 @@ class StillWriter:
         return []
 
     def flush(self) -> list[Recorded]:
-        """Record the stills waiting, in one transaction; on failure their files are deleted."""
+        """Record the stills waiting, in one transaction; on failure their files are deleted.
+
+        When the store is full, the newest stills are given up (their files deleted, which
+        makes room) until the rest can be recorded; those are kept and the error is raised.
+        """
         pending, self._pending = self._pending, []
         if not pending:
             return []
         try:
-            results = record_frames(
-                self.uow_factory, self.actor, self.video.id, [p.still for p in pending]
-            )
-        except BaseException:
-            self._discard([p.still.file_path for p in pending])
-            raise
+            results, error = self._record(pending)
         finally:
             self._lock.close()
         done = []
@@ -165,7 +165,29 @@ class StillWriter:
                 self.media_store.delete(item.still.file_path)
             self._known[recorded.frame.timestamp_seconds] = recorded.frame
             done.append((item.n, _result(recorded)))
+        if error is not None:
+            raise error
         return done
+
+    def _record(
+        self, pending: list[_Pending]
+    ) -> tuple[list[FrameRecordResult], StorageError | None]:
+        """The results of recording ``pending`` (shortened from its end while the store cannot
+        take it all) and the storage error that cost stills, if any."""
+        error: StorageError | None = None
+        while True:
+            stills = [p.still for p in pending]
+            try:
+                return record_frames(self.uow_factory, self.actor, self.video.id, stills), error
+            except StorageError as exc:
+                error = error or exc
+                if len(pending) == 1:
+                    self._discard([pending[0].still.file_path])
+                    raise error from None
+                self._discard([pending.pop().still.file_path])
+            except BaseException:
+                self._discard([p.still.file_path for p in pending])
+                raise
 
     def _discard(self, keys: list[str]) -> None:
         # After an interrupt the commit may or may not have happened: keep the files rows use.

@@ -5,8 +5,6 @@ with its report."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,30 +19,20 @@ from iamedic_desktop.schemas.imports import ImportReport
 from iamedic_desktop.services.imports import import_paths
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
 from iamedic_desktop.services.studies import create_study
-
-DISK_BYTES = 6 * 1024 * 1024
-PAGE = 4096
+from tests.support.small_disk import PAGE, fill, free_bytes
+from tests.support.small_disk import small_disk as mount_small_disk
 
 
 @pytest.fixture
 def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A 6 MiB tmpfs holding the data folder; unmounted at teardown."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={DISK_BYTES}", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
-    monkeypatch.setenv("IAMEDIC_DATA_DIR", str(mount_point / "data"))
-    reset_settings_cache()
-    try:
-        yield mount_point
-    finally:
+    with mount_small_disk(tmp_path / "disk", "6m") as mount_point:
+        monkeypatch.setenv("IAMEDIC_DATA_DIR", str(mount_point / "data"))
         reset_settings_cache()
-        subprocess.run(["umount", str(mount_point)], check=True)
+        try:
+            yield mount_point
+        finally:
+            reset_settings_cache()
 
 
 @pytest.fixture
@@ -66,20 +54,13 @@ def _noise_png(folder: Path, name: str, side: int, seed: int) -> Path:
     return path
 
 
-def _free(disk: Path) -> int:
-    return shutil.disk_usage(disk).free
-
-
 def _rounded(size: int) -> int:
     return -(-size // PAGE) * PAGE
 
 
-def _fill(disk: Path, leave: int) -> Path:
-    """Take the disk's free space down to ``leave`` bytes with a filler file."""
-    filler = disk / "filler"
-    with filler.open("ab") as out:
-        out.write(b"\0" * max(0, _free(disk) - leave))
-    assert abs(_free(disk) - leave) <= PAGE
+def _filled(disk: Path, leave: int) -> Path:
+    filler = fill(disk, leave)
+    assert abs(free_bytes(disk) - leave) <= PAGE
     return filler
 
 
@@ -106,16 +87,16 @@ def test_a_full_disk_at_the_commit_refuses_that_file_and_keeps_the_others(
     sources = tmp_path / "in"
     # What one recorded file costs on this disk: its stored copy plus the WAL it adds.
     _checkpoint(store)
-    before = _free(small_disk)
+    before = free_bytes(small_disk)
     probe = _noise_png(sources, "probe.png", 40, seed=0)
     assert len(_import(store, probe).imported) == 1
-    record_cost = before - _free(small_disk) - _rounded(probe.stat().st_size)
+    record_cost = before - free_bytes(small_disk) - _rounded(probe.stat().st_size)
     assert record_cost > 2 * PAGE
     first = _noise_png(sources, "first.png", 40, seed=1)
     big = _noise_png(sources, "second.png", 400, seed=2)
     _checkpoint(store)
     # Room for the first file and its record, and for the second file, not for its record.
-    _fill(
+    _filled(
         small_disk,
         _rounded(first.stat().st_size) + record_cost + _rounded(big.stat().st_size) + PAGE,
     )
@@ -145,7 +126,7 @@ def test_a_full_disk_while_the_file_is_written_refuses_it(
     small = _noise_png(sources, "small.png", 40, seed=3)
     big = _noise_png(sources, "big.png", 400, seed=4)
     keys_before = store.media.stored_keys()
-    _fill(small_disk, 256 * 1024)  # room for the small file and its record, not the big one
+    _filled(small_disk, 256 * 1024)  # room for the small file and its record, not the big one
 
     report = _import(store, big, small)
 

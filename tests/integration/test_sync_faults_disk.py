@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,6 +34,8 @@ from tests.support.fault_checks import (
     store_is_sound,
 )
 from tests.support.fault_world import World, build, sync, web_study
+from tests.support.small_disk import fill
+from tests.support.small_disk import small_disk as mount_small_disk
 from tests.support.sync_world import all_tables, table_rows, workstation
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -50,22 +51,8 @@ def _mount(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A tmpfs of 16 MiB as the workstation's data folder (``<tmp_path>/world/ws``)."""
-    folder = tmp_path / "world" / "ws"
-    folder.mkdir(parents=True)
-    mounted = _mount("-t", "tmpfs", "-o", f"size={DISK}", "tmpfs", str(folder))
-    if mounted.returncode != 0:
-        pytest.skip(f"mounting a tmpfs is not permitted here: {mounted.stderr.strip()}")
-    try:
+    with mount_small_disk(tmp_path / "world" / "ws", DISK) as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
-
-
-def _fill(disk: Path, leave: int) -> Path:
-    filler = disk / "filler"
-    with filler.open("wb") as out:
-        out.write(b"\0" * max(0, shutil.disk_usage(disk).free - leave))
-    return filler
 
 
 def _rows_by_id(engine: Engine, world: World) -> dict[tuple[str, str], tuple]:
@@ -110,7 +97,7 @@ def test_a_full_disk_mid_pull_stops_it_clearly_and_the_next_sync_converges(
             boxes.set_usefulness(ws.store.uow, ws.store.actor, _a_local_media(ws.store.engine), 0)
         edits = pending_edits(world.settings())
         assert edits
-        filler = _fill(small_disk, LEFT_FREE)
+        filler = fill(small_disk, LEFT_FREE)
 
         with pytest.raises(StorageError) as full:
             sync(world, batch=200)
