@@ -6,6 +6,7 @@ Operators grep these prefixes: 🚀 start-up, 🔧 configuration and maintenance
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import sys
@@ -17,6 +18,23 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_FILE_NAME = "iamedic.log"
 
 _HANDLER_MARK = "_iamedic_handler"
+
+
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file. A record it cannot write (a full disk, a folder gone) is dropped
+    and said once on the console in one line, never as logging's own traceback."""
+
+    _said = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if self._said:
+            return
+        self._said = True
+        error = sys.exc_info()[1]
+        reason = getattr(error, "strerror", None) or error
+        with contextlib.suppress(OSError, ValueError):  # no console either: nothing more to do
+            text = f"⚠️ The log file could not be written ({reason}); later lines may be missing."
+            sys.stderr.write(text + "\n")
 
 
 def setup_logging(settings: Settings, *, console: bool = True) -> Path:
@@ -32,7 +50,7 @@ def setup_logging(settings: Settings, *, console: bool = True) -> Path:
     settings.log_dir.mkdir(parents=True, exist_ok=True)
     log_file = settings.log_dir / LOG_FILE_NAME
     formatter = logging.Formatter(LOG_FORMAT)
-    file_handler = logging.handlers.RotatingFileHandler(
+    file_handler = _LogFile(
         log_file,
         maxBytes=settings.log_max_bytes,
         backupCount=settings.log_backups,

@@ -181,13 +181,20 @@ def extract_indices(
             for n, pixels in iter_selected(source, path, list(wanted), tick):
                 for done in writer.add(n, wanted[n], pixels):
                     add(*done)
+        except StorageError as exc:  # a full disk: say what is kept, not only what failed
+            for done in writer.flush():
+                add(*done)
+            raise StorageError(
+                f"Stopped after {len(stills)} of {planned} stills, which are kept: {exc.message}"
+            ) from exc
         finally:  # also on an error: the stills stored so far are kept
             for done in writer.flush():
                 add(*done)
         report(position - first + 1, f"{len(stills)} of {planned} stills", force=True)
     stills.sort(key=lambda r: r.frame.timestamp_seconds)
     message = _batch_message(counts, planned, cancelled)
-    log.info("%s %s ('%s')", "⚠️" if cancelled else "✅", message, writer.video.filename)
+    # The video by its id: a file's own name may carry a patient's.
+    log.info("%s %s (video %s)", "⚠️" if cancelled else "✅", message, writer.video.id)
     return BatchExtractionResult(
         video_media_id=writer.video.id,
         planned=planned,

@@ -33,6 +33,7 @@ from iamedic_desktop.schemas.extraction import ExtractionResult
 from iamedic_desktop.schemas.media import FrameDTO, FrameRecordResult, MediaDTO
 from iamedic_desktop.services.frame_records import NewStill, record_frames
 from iamedic_desktop.services.maintenance import media_write_lock
+from iamedic_desktop.services.transactions import DISK_FULL
 from iamedic_desktop.services.unit_of_work import UnitOfWorkFactory
 
 log = logging.getLogger(__name__)
@@ -175,19 +176,31 @@ class StillWriter:
         """The results of recording ``pending`` (shortened from its end while the store cannot
         take it all) and the storage error that cost stills, if any."""
         error: StorageError | None = None
+        given_up = 0
         while True:
             stills = [p.still for p in pending]
             try:
-                return record_frames(self.uow_factory, self.actor, self.video.id, stills), error
+                results = record_frames(self.uow_factory, self.actor, self.video.id, stills)
             except StorageError as exc:
                 error = error or exc
                 if len(pending) == 1:
                     self._discard([pending[0].still.file_path])
                     raise error from None
                 self._discard([pending.pop().still.file_path])
+                given_up += 1
             except BaseException:
                 self._discard([p.still.file_path for p in pending])
                 raise
+            else:
+                if error is None:
+                    return results, None
+                why = "the disk holding it is full" if DISK_FULL in str(error) else "it failed"
+                kept = StorageError(
+                    f"The local store could not record the last {given_up} still(s) of this "
+                    f"batch, {why}; the {len(results)} before them were recorded."
+                )
+                kept.__cause__ = error
+                return results, kept
 
     def _discard(self, keys: list[str]) -> None:
         # After an interrupt the commit may or may not have happened: keep the files rows use.

@@ -67,3 +67,25 @@ def test_the_cli_console_shows_warnings_only(capsys: pytest.CaptureFixture[str])
     assert "routine detail" not in captured.err
     assert captured.out == ""  # stdout stays for tables and JSON
     assert "routine detail" in log_file.read_text(encoding="utf-8")
+
+
+def test_a_log_file_that_cannot_be_written_says_so_once_without_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    log_file = setup_logging(Settings(), console=False)
+    handler = next(
+        h for h in logging.getLogger().handlers if getattr(h, "baseFilename", "") == str(log_file)
+    )
+
+    def full(*_args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    handler.shouldRollover = full  # type: ignore[method-assign]  # every write hits a full disk
+    log = logging.getLogger("iamedic_desktop.test")
+    for _ in range(3):
+        log.warning("⚠️ something worth a line")
+
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "Logging error" not in err
+    assert err.count("⚠️ The log file could not be written") == 1, err
+    assert "No space left on device" in err
