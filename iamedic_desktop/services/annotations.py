@@ -178,8 +178,8 @@ def set_usefulness(
             label=UsefulnessDTO.model_validate(label), removed_boxes=removed
         )
         log.info(
-            "✅ '%s' labelled %s%s",
-            media.filename,
+            "✅ Media %s labelled %s%s",
+            media.id,
             "useful" if value else "not useful",
             f"; {len(removed)} box(es) removed" if removed else "",
         )
@@ -199,7 +199,7 @@ def clear_usefulness(
         removed = UsefulnessDTO.model_validate(label)
         session.delete(label)
         commit_or_conflict(uow, f"The label of '{media.filename}' could not be removed.")
-        log.info("✅ Usefulness label of '%s' removed", media.filename)
+        log.info("✅ Usefulness label of media %s removed", media.id)
     return removed
 
 
@@ -253,7 +253,7 @@ def add_box(
         session.add(box)
         commit_or_conflict(uow, taken)
         dto = _box_dto(box)
-        log.info("✅ '%s' box added to '%s'", cls, media.filename)
+        log.info("✅ '%s' box added to media %s", cls, media.id)
     return dto
 
 
@@ -280,7 +280,7 @@ def update_box(
         box.x_min, box.y_min, box.width, box.height = check_box(x_min, y_min, width, height, *size)
         commit_or_conflict(uow, f"The '{cls}' box of '{media.filename}' could not be saved.")
         dto = _box_dto(box)
-        log.info("✅ '%s' box of '%s' moved", cls, media.filename)
+        log.info("✅ '%s' box of media %s moved", cls, media.id)
     return dto
 
 
@@ -303,7 +303,7 @@ def set_box_hidden(
         box.is_hidden = flag
         commit_or_conflict(uow, f"The '{cls}' box of '{media.filename}' could not be saved.")
         dto = _box_dto(box)
-        log.info("✅ '%s' box of '%s' %s", cls, media.filename, "hidden" if flag else "shown")
+        log.info("✅ '%s' box of media %s %s", cls, media.id, "hidden" if flag else "shown")
     return dto
 
 
@@ -320,7 +320,7 @@ def delete_box(
         session.delete(box)
         forget_sources(session, media.id, [cls])
         commit_or_conflict(uow, f"The '{cls}' box of '{media.filename}' could not be removed.")
-        log.info("✅ '%s' box removed from '%s'", cls, media.filename)
+        log.info("✅ '%s' box removed from media %s", cls, media.id)
     return removed
 
 
@@ -384,5 +384,5 @@ def change_box_class(
             put_source(session, media.id, cls, source)
         commit_or_conflict(uow, taken)
         change = BoxClassChangeDTO(box=_box_dto(box), previous_class=old_cls, source=lost)
-        log.info("✅ '%s' box of '%s' is now '%s'", old_cls, media.filename, cls)
+        log.info("✅ '%s' box of media %s is now '%s'", old_cls, media.id, cls)
     return change

@@ -124,7 +124,7 @@ def record_box_source(
         session.add(source)
         uow.commit()
         dto = BoxSourceDTO.model_validate(source)
-    log.info("✅ '%s' box of '%s' credited to %s", cls, media.filename, version)
+    log.info("✅ '%s' box of media %s credited to %s", cls, media.id, version)
     return dto
 
 

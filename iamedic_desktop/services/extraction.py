@@ -222,7 +222,7 @@ def extract_runs(
         f"{'Cancelled' if batch.cancelled else 'Done'}: {total} frames scored, {len(runs)} runs, "
         f"{len(batch.stills)} of {len(best)} stills."
     )
-    log.info("%s %s ('%s', %s)", "⚠️" if batch.cancelled else "✅", message, video.filename, version)
+    log.info("%s %s (video %s, %s)", "⚠️" if batch.cancelled else "✅", message, video.id, version)
     return RunsExtractionResult(
         video_media_id=video.id,
         model_version=version,

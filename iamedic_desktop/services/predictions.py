@@ -138,7 +138,7 @@ def store_classification_prediction(
             uow, f"A prediction of {version} for '{media.filename}' was stored meanwhile."
         )
         dto = ClassificationPredictionDTO.model_validate(row)
-        log.info("✅ Prediction %.3f of %s stored for '%s'", probability, version, media.filename)
+        log.info("✅ Prediction %.3f of %s stored for media %s", probability, version, media.id)
     return dto
 
 
@@ -168,9 +168,7 @@ def store_box_predictions(
         )
         commit_or_conflict(uow, f"Boxes of {version} for '{media.filename}' were stored meanwhile.")
         dtos = [BoxPredictionDTO.model_validate(r) for r in rows]
-        log.info(
-            "✅ %d box prediction(s) of %s stored for '%s'", len(dtos), version, media.filename
-        )
+        log.info("✅ %d box prediction(s) of %s stored for media %s", len(dtos), version, media.id)
     return dtos
 
 
