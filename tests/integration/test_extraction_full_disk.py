@@ -17,8 +17,7 @@ from iamedic_desktop.models import Media, MediaType
 from iamedic_desktop.models.local import MediaFile
 from iamedic_desktop.services.extraction import extract_every_frames
 from iamedic_desktop.services.local_store import LocalStore, open_local_store
-from iamedic_desktop.services.media_records import create_media
-from iamedic_desktop.services.studies import create_study
+from tests.e2e.cli_support import store_media
 from tests.media_samples import VideoSpec, make_video
 from tests.support.small_disk import fill, small_disk
 
@@ -38,22 +37,6 @@ def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalStor
             reset_settings_cache()
 
 
-def _video(store: LocalStore, tmp_path: Path) -> str:
-    clip = make_video(SPEC, tmp_path / "in")
-    study = create_study(store.uow, store.actor, "Full")
-    stored = store.media.copy_in(clip)
-    media = create_media(
-        store.uow,
-        store.actor,
-        study.id,
-        filename=clip.name,
-        file_path=stored.key,
-        file_size=stored.size,
-        mime_type="video/mp4",
-    )
-    return str(media.id)
-
-
 def _stills(store: LocalStore) -> list[tuple[Media, MediaFile | None]]:
     with store.uow() as uow:
         stills = uow.session.scalars(select(Media).where(Media.media_type == MediaType.FRAME))
@@ -70,7 +53,7 @@ def _keys_match_rows(store: LocalStore) -> None:
 def test_a_disk_filling_up_midway_keeps_the_stills_made_and_leaves_no_stray_file(
     store: LocalStore, tmp_path: Path
 ) -> None:
-    video = _video(store, tmp_path)
+    video = store_media(make_video(SPEC, tmp_path / "in"), "video/mp4")
     disk = store.settings.data_dir.parent
     filler = fill(disk, 600 * 1024)  # room for some stills of 640x480, not for 100
 

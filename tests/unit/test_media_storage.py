@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 
 from iamedic_desktop.core.errors import InvalidInputError, StorageError
 from iamedic_desktop.media.storage import MediaStore, sha256_of
+from tests.support.small_disk import small_disk
 
 
 def _chunks(total: int, size: int = 256 * 1024) -> Iterator[bytes]:
@@ -91,19 +91,8 @@ def test_keys_that_are_not_uuid4_are_refused(tmp_path: Path, key: str) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 64 KiB file system (tmpfs), mounted for the test."""
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)],
-        capture_output=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
-    try:
+    with small_disk(tmp_path / "tiny", "64k") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=True)
 
 
 def test_a_full_disk_is_reported_and_leaves_nothing(tiny_disk: Path, tmp_path: Path) -> None:
