@@ -2,6 +2,11 @@
 
 Operators grep these prefixes: 🚀 start-up, 🔧 configuration and maintenance, ✅ success,
 ⚠️ warning, ❌ error, 🔄 sync. Messages carry them at the start, as the seed system writes them.
+
+What a line quotes from its data is not written to the file: a user-facing message logged as it
+is ("'x.mp4' could not be decoded"), an error's text or its traceback may name a file or a study
+after the patient, so every quoted span in a record's arguments and traceback is written '…'.
+The line's own words stay (``"'%s' box added"`` keeps its class: the argument has no quotes).
 """
 
 from __future__ import annotations
@@ -9,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import logging.handlers
+import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from iamedic_desktop.core.settings import Settings
 
@@ -18,6 +25,41 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_FILE_NAME = "iamedic.log"
 
 _HANDLER_MARK = "_iamedic_handler"
+_QUOTED = re.compile(r"'[^'\n]*'")
+REDACTED = "'…'"
+
+
+def redact(text: str) -> str:
+    """``text`` with every span in single quotes written ``'…'``."""
+    return _QUOTED.sub(REDACTED, text) if "'" in text else text
+
+
+def _redacted(arg: Any) -> Any:
+    if isinstance(arg, str | BaseException):
+        return redact(str(arg))
+    return arg
+
+
+class _FileFormatter(logging.Formatter):
+    """The log file's lines: quoted names in arguments and tracebacks written ``'…'``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        args, exc_text = record.args, record.exc_text
+        if isinstance(args, tuple):
+            record.args = tuple(_redacted(arg) for arg in args)
+        elif isinstance(args, dict):
+            record.args = {key: _redacted(arg) for key, arg in args.items()}
+        record.exc_text = None  # another handler's cached traceback is not redacted
+        try:
+            return super().format(record)
+        finally:
+            record.args, record.exc_text = args, exc_text
+
+    def formatException(self, ei: Any) -> str:
+        return redact(super().formatException(ei))
+
+    def formatStack(self, stack_info: str) -> str:
+        return redact(super().formatStack(stack_info))
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):
@@ -56,7 +98,7 @@ def setup_logging(settings: Settings, *, console: bool = True) -> Path:
         backupCount=settings.log_backups,
         encoding="utf-8",
     )
-    file_handler.setFormatter(formatter)
+    file_handler.setFormatter(_FileFormatter(LOG_FORMAT))
     handlers: list[logging.Handler] = [file_handler]
     if console:
         stream = logging.StreamHandler(sys.stderr)

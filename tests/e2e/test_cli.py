@@ -290,3 +290,22 @@ def test_a_defect_is_one_line_on_the_console_and_a_traceback_in_the_log(
     log_text = (get_settings().log_dir / "iamedic.log").read_text(encoding="utf-8")
     assert "Traceback (most recent call last)" in log_text
     assert "RuntimeError: a defect" in log_text
+
+
+@pytest.mark.usefixtures("restore_root_logger")
+def test_a_refusal_names_the_file_on_the_console_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from iamedic_desktop.cli import main, users
+    from iamedic_desktop.core.errors import InvalidInputError
+
+    def refused(*_: object) -> int:
+        raise InvalidInputError("'DOE_JANE_1987.mp4' could not be decoded.")
+
+    monkeypatch.setattr(users, "list_command", refused)
+    assert main(["users", "list"]) == InvalidInputError.exit_code
+
+    assert "❌ 'DOE_JANE_1987.mp4' could not be decoded." in capsys.readouterr().err
+    log_text = (get_settings().log_dir / "iamedic.log").read_text(encoding="utf-8")
+    assert "❌ '…' could not be decoded." in log_text
+    assert "DOE_JANE" not in log_text

@@ -89,3 +89,29 @@ def test_a_log_file_that_cannot_be_written_says_so_once_without_a_traceback(
     assert "Traceback" not in err and "Logging error" not in err
     assert err.count("⚠️ The log file could not be written") == 1, err
     assert "No space left on device" in err
+
+
+def test_names_a_message_quotes_are_not_written_to_the_log_file() -> None:
+    """A file or study named after a patient reaches messages ('DOE_JANE.mp4' could not be
+    decoded); the log file keeps the line and its traceback, never the quoted name."""
+    from iamedic_desktop.core.errors import InvalidInputError
+
+    settings = Settings()
+    log_file = setup_logging(settings, console=False)
+    log = logging.getLogger("iamedic_desktop.test")
+    error = InvalidInputError("'DOE_JANE_1987.mp4' could not be decoded.")
+    try:
+        raise error
+    except InvalidInputError:
+        log.exception("❌ %s", error.message)
+    log.warning("⚠️ Import refused: %s", error)
+    log.info("✅ '%s' box added to media %s", "NT", 12)  # the template's own words stay
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+
+    text = log_file.read_text(encoding="utf-8")
+    assert "DOE_JANE" not in text
+    assert "❌ '…' could not be decoded." in text
+    assert "⚠️ Import refused: '…' could not be decoded." in text
+    assert "InvalidInputError: '…' could not be decoded." in text  # the traceback's last line
+    assert "✅ 'NT' box added to media 12" in text
