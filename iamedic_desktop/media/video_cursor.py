@@ -87,6 +87,13 @@ class IndexMismatchError(InvalidInputError):
     """The decoder produced a frame the index does not expect: the index must be rebuilt."""
 
 
+def _cores() -> int:
+    """The cores this process may run on (its affinity, else the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def decoder_threads(stream: Any, *, beside_conversion: bool) -> tuple[str, int]:
     """The decoder's thread type and count (0: ffmpeg's own choice) for ``stream``.
 
@@ -100,7 +107,7 @@ def decoder_threads(stream: Any, *, beside_conversion: bool) -> tuple[str, int]:
     light = stream.codec_context.name == "h264" and stream.profile in _LIGHT_PROFILES
     if not (beside_conversion and light):
         return "AUTO", 0
-    spare = (os.cpu_count() or 1) - 1
+    spare = _cores() - 1
     return ("FRAME", spare) if spare > 1 else ("NONE", 1)
 
 

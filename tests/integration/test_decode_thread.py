@@ -28,7 +28,7 @@ def videos(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _stream_threads(path: Path, cores: int, monkeypatch: pytest.MonkeyPatch) -> tuple[str, int]:
-    monkeypatch.setattr(video_cursor.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(video_cursor, "_cores", lambda: cores)
     with av.open(str(path)) as container:
         return decoder_threads(container.streams.video[0], beside_conversion=True)
 
