@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from iamedic_desktop.core.priority import lower_this_thread
 from iamedic_desktop.media.frame_cache import FrameCache
 from iamedic_desktop.media.video_cursor import VideoCursor
 from iamedic_desktop.media.video_index import VideoIndex
@@ -133,6 +134,7 @@ class ReadAhead:
 
     # -- worker thread ----------------------------------------------------------------------
     def _run(self) -> None:
+        lower_this_thread()  # filling ahead yields to the window (its decoder threads too)
         own: VideoCursor | None = None
         try:
             while True:

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 
 from iamedic_desktop.core.display_text import plain_message
 from iamedic_desktop.core.errors import IamedicError
+from iamedic_desktop.core.priority import lower_this_thread
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,7 @@ class _Task(QRunnable):
         self._report = report
 
     def run(self) -> None:
+        lower_this_thread()  # the window's thread comes first when both want a core
         try:
             result = self._fn()
         except BaseException as exc:  # reported to the UI thread, never lost in the pool
