@@ -25,18 +25,20 @@ LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 LOG_FILE_NAME = "iamedic.log"
 
 _HANDLER_MARK = "_iamedic_handler"
-_QUOTED = re.compile(r"'[^'\n]*'")
-REDACTED = "'…'"
+# A quote opens where no letter comes before it and closes where none comes after: the
+# apostrophe of "the doctor's" is no quote, and one inside a name ('O'Brien.mp4') stays in it.
+_QUOTED = re.compile(r"(?<!\w)'.*?'(?!\w)")
+_REDACTED = "'…'"
 
 
-def redact(text: str) -> str:
+def _redact(text: str) -> str:
     """``text`` with every span in single quotes written ``'…'``."""
-    return _QUOTED.sub(REDACTED, text) if "'" in text else text
+    return _QUOTED.sub(_REDACTED, text) if "'" in text else text
 
 
 def _redacted(arg: Any) -> Any:
     if isinstance(arg, str | BaseException):
-        return redact(str(arg))
+        return _redact(str(arg))
     return arg
 
 
@@ -56,10 +58,10 @@ class _FileFormatter(logging.Formatter):
             record.args, record.exc_text = args, exc_text
 
     def formatException(self, ei: Any) -> str:
-        return redact(super().formatException(ei))
+        return _redact(super().formatException(ei))
 
     def formatStack(self, stack_info: str) -> str:
-        return redact(super().formatStack(stack_info))
+        return _redact(super().formatStack(stack_info))
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,9 +27,9 @@ def _nice() -> int:
     return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
 
 
-def _in_thread(work: object) -> list[int]:
+def _in_thread(work: Callable[[], list[int]]) -> list[int]:
     seen: list[int] = []
-    thread = threading.Thread(target=lambda: seen.extend(work()))  # type: ignore[operator]
+    thread = threading.Thread(target=lambda: seen.extend(work()))
     thread.start()
     thread.join()
     return seen

@@ -106,6 +106,8 @@ def test_names_a_message_quotes_are_not_written_to_the_log_file() -> None:
         log.exception("❌ %s", error.message)
     log.warning("⚠️ Import refused: %s", error)
     log.info("✅ '%s' box added to media %s", "NT", 12)  # the template's own words stay
+    log.error("❌ %s", "The doctor's label of 'SMITH_ANN.mp4' could not be removed.")
+    log.error("❌ %s", "'O'BRIEN_KATE.png' and 'LEE_MAY.png' are not in the study's list.")
     for handler in logging.getLogger().handlers:
         handler.flush()
 
@@ -115,3 +117,6 @@ def test_names_a_message_quotes_are_not_written_to_the_log_file() -> None:
     assert "⚠️ Import refused: '…' could not be decoded." in text
     assert "InvalidInputError: '…' could not be decoded." in text  # the traceback's last line
     assert "✅ 'NT' box added to media 12" in text
+    assert "SMITH" not in text and "BRIEN" not in text and "LEE_MAY" not in text
+    assert "❌ The doctor's label of '…' could not be removed." in text  # an apostrophe is no quote
+    assert "❌ '…' and '…' are not in the study's list." in text
